@@ -1,0 +1,177 @@
+"""Typed settings from `config.yaml` plus `COROBOT_*` environment overrides.
+
+The Discord token is never a setting: it is read only from `DISCORD_TOKEN` (see `discord_token()`), and a
+token found in the YAML is refused.  Nested settings are overridden with a double underscore, e.g.
+`COROBOT_RUNNER__MAX_CONCURRENT=8` or `COROBOT_LOG_LEVEL=DEBUG`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.core.errors import ConfigError, LessonError
+from bot.core.yamlsource import describe_validation_error, load_yaml
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "COROBOT_"
+TOKEN_ENV = "DISCORD_TOKEN"
+_TOKEN_KEYS = {"token", "discord_token", "bot_token"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RunnerSettings(_Section):
+    timeout_default: float = Field(default=10.0, gt=0, description="seconds, when a lesson sets none")
+    timeout_max: float = Field(default=60.0, gt=0, description="seconds; a lesson's timeout is capped here")
+    output_bytes: int = Field(default=256 * 1024, ge=1024, description="stdout+stderr bytes per run")
+    output_lines: int = Field(default=2000, ge=10, description="stdout+stderr lines per run")
+    memory_mb: int = Field(default=256, ge=64, description="address-space limit per run (RLIMIT_AS)")
+    cpu_seconds: int = Field(default=10, ge=1, description="CPU time per run (RLIMIT_CPU)")
+    processes: int = Field(default=64, ge=8, description="processes+threads per run (RLIMIT_NPROC)")
+    open_files: int = Field(default=64, ge=16, description="open file descriptors per run")
+    file_size_mb: int = Field(default=8, ge=1, description="largest file a run may write (RLIMIT_FSIZE)")
+    max_concurrent: int | None = Field(
+        default=None, ge=1, description="simultaneous runs; null = 8 per CPU core (examples mostly sleep)"
+    )
+    per_user: int = Field(default=1, ge=1, description="running+queued examples per user")
+    queue_size: int = Field(default=200, ge=1, description="waiting runs beyond which new ones are refused")
+    sandbox: Literal["off", "auto", "required"] = Field(
+        default="auto", description="bubblewrap: auto = use it when installed, warn once when not"
+    )
+
+    def concurrency(self) -> int:
+        return self.max_concurrent or 8 * (os.cpu_count() or 1)
+
+
+class RateLimit(_Section):
+    runs: int = Field(default=5, ge=1)
+    per_seconds: float = Field(default=60.0, gt=0)
+
+
+class DiscordSettings(_Section):
+    dev_guild_id: int | None = Field(default=None, description="sync commands to this guild only")
+    admin_role_ids: list[int] = Field(default_factory=list)
+    rate_limit: RateLimit = Field(default_factory=RateLimit)
+    edit_interval: float = Field(default=1.0, ge=0.2, description="seconds between live edits of a run")
+    api_base_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg"
+
+
+class Settings(_Section):
+    lessons_dir: Path = Path("lessons")
+    data_dir: Path = Path("data")
+    locale: str = "en"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    runner: RunnerSettings = Field(default_factory=RunnerSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+
+
+def discord_token(environ: Mapping[str, str] | None = None) -> str | None:
+    """The token, only ever from the environment; never log the return value."""
+    value = (environ if environ is not None else os.environ).get(TOKEN_ENV, "").strip()
+    return value or None
+
+
+def _find_token_keys(data: Any, path: str = "") -> str | None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else str(key)
+            if str(key).lower() in _TOKEN_KEYS:
+                return here
+            found = _find_token_keys(value, here)
+            if found:
+                return found
+    return None
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX:
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        node = overrides
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = _env_value(value)
+    return overrides
+
+
+def _env_value(value: str) -> Any:
+    if value.startswith(("[", "{")):
+        import json
+
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return None if value.lower() in {"null", "none"} else value
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read `path` (optional; missing default file = defaults), apply env overrides, validate."""
+    env = environ if environ is not None else os.environ
+    data: dict[str, Any] = {}
+    where = str(path) if path else "defaults"
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+        try:
+            raw, locator = load_yaml(text, str(path))
+        except LessonError as exc:
+            raise ConfigError(str(exc)) from None
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: the config must be a mapping of settings, got {type(raw).__name__}")
+        token_key = _find_token_keys(raw)
+        if token_key:
+            line, _ = locator.locate(token_key.split("."), prefer_key=True)
+            raise ConfigError(
+                f"{path}:{line}: '{token_key}' looks like a Discord token. The token is read only from the "
+                f"{TOKEN_ENV} environment variable, so it never lands in a file that gets shared or "
+                "committed; remove it from the config and export it instead."
+            )
+        data = raw
+    else:
+        locator = None
+    overrides = _env_overrides(env)
+    if _find_token_keys(overrides):
+        raise ConfigError(f"set the Discord token as {TOKEN_ENV}, not as a COROBOT_* variable")
+    try:
+        settings = Settings.model_validate(_merge(data, overrides))
+    except ValidationError as exc:
+        if locator is not None:
+            details = "; ".join(str(e) for e in describe_validation_error(exc, locator))
+        else:
+            details = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
+            )
+        raise ConfigError(f"invalid settings ({where}, COROBOT_* overrides): {details}") from None
+    if settings.runner.timeout_default > settings.runner.timeout_max:
+        raise ConfigError(
+            f"{where}: runner.timeout_default ({settings.runner.timeout_default}) exceeds "
+            f"runner.timeout_max ({settings.runner.timeout_max})"
+        )
+    return settings

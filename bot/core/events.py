@@ -1,0 +1,91 @@
+"""The typed event stream every front-end renders.
+
+`Runner.run()` yields these, in order: zero or more `Queued` (position updates while waiting for a
+slot), one `Started`, then `Output` / `TaskEvent` / `LoopBlocked` as they happen, and exactly one
+`Finished` last.  `t` is seconds since the program started, measured inside the child with
+`time.perf_counter` (0.0 for `Queued`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+
+class Status(StrEnum):
+    """How a run ended; every limit has its own name."""
+
+    OK = "ok"
+    ERROR = "error"  # the program raised: type, message, traceback on the lesson's lines
+    TIMEOUT = "timeout"  # wall-clock deadline enforced by the parent
+    OUTPUT_LIMIT = "output_limit"  # printed more bytes or lines than allowed
+    MEMORY_LIMIT = "memory_limit"  # RLIMIT_AS (MemoryError) or the kernel OOM killer
+    CPU_LIMIT = "cpu_limit"  # RLIMIT_CPU (SIGXCPU / SIGKILL)
+    KILLED = "killed"  # ended by another signal
+    CANCELLED = "cancelled"  # cancelled by its owner or by shutdown
+
+
+Stream = Literal["stdout", "stderr"]
+TaskEventKind = Literal["created", "done", "cancelled", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    position: int  # 1 = next to start; "n ahead of you" is position - 1
+    t: float = 0.0
+    type: Literal["queued"] = field(default="queued", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    t: float = 0.0
+    type: Literal["started"] = field(default="started", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    stream: Stream
+    text: str  # one line without its trailing newline (a partial last line is flushed at exit)
+    t: float
+    type: Literal["output"] = field(default="output", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEvent:
+    name: str
+    event: TaskEventKind
+    t: float
+    task_id: int = 0  # distinguishes tasks that share a name
+    type: Literal["task"] = field(default="task", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LoopBlocked:
+    duration: float
+    t: float  # when the blocking callback started
+    line: int | None = None  # the program's line where known
+    type: Literal["loop_blocked"] = field(default="loop_blocked", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    status: Status
+    elapsed: float
+    exit_code: int | None = None
+    error: str | None = None  # exception type + message, or which limit fired
+    traceback: str | None = None  # trimmed to the lesson's own frames
+    t: float = 0.0
+    type: Literal["finished"] = field(default="finished", init=False)
+
+
+Event = Queued | Started | Output | TaskEvent | LoopBlocked | Finished
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """A JSON-ready dict with `type` first (used by `corobot run --json`)."""
+    data = asdict(event)
+    kind = data.pop("type")
+    if isinstance(event, Finished):
+        data["status"] = str(event.status)
+    return {"type": kind, **data}

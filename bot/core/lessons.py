@@ -1,0 +1,240 @@
+"""The lesson format: pydantic v2 models for one YAML file in `lessons/`.
+
+Unknown keys are errors everywhere (`extra="forbid"`).  Text fields take a plain string or a mapping
+of locale -> string; `Text.get(locale)` falls back to `en`, then to any language present.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOCALE = "en"
+SLUG = r"^[a-z0-9][a-z0-9_-]*$"
+_REQUIRES = re.compile(r"^\s*>=\s*(\d+)\.(\d+)\s*$")
+
+
+def locale_chain(locale: str | None) -> list[str]:
+    """'zh-CN' -> ['zh-CN', 'zh', 'en']: the exact tag, its language, then the default."""
+    chain: list[str] = []
+    if locale:
+        chain.append(locale)
+        base = locale.split("-")[0]
+        if base != locale:
+            chain.append(base)
+    if DEFAULT_LOCALE not in chain:
+        chain.append(DEFAULT_LOCALE)
+    return chain
+
+
+class Text(RootModel[str | dict[str, str]]):
+    """A string, or a mapping locale -> string (e.g. `{en: ..., zh-CN: ...}`)."""
+
+    root: str | dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")], str]
+
+    @field_validator("root")
+    @classmethod
+    def _not_empty(cls, value: str | dict[str, str]) -> str | dict[str, str]:
+        if isinstance(value, dict) and not value:
+            raise ValueError("a text mapping needs at least one language, e.g. {en: ...}")
+        return value
+
+    def get(self, locale: str | None = None) -> str:
+        if isinstance(self.root, str):
+            return self.root
+        for tag in locale_chain(locale):
+            if tag in self.root:
+                return self.root[tag]
+        for tag, value in self.root.items():  # case-insensitive match, then anything at all
+            if locale and tag.lower() == locale.lower():
+                return value
+        return next(iter(self.root.values()))
+
+    def locales(self) -> set[str]:
+        return set() if isinstance(self.root, str) else set(self.root)
+
+    def __str__(self) -> str:
+        return self.get()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ElapsedExpect(_Strict):
+    seconds: float = Field(ge=0, description="expected wall time of the whole program")
+    tolerance: float = Field(default=0.25, gt=0, description="accepted difference, in seconds")
+
+    def matches(self, elapsed: float) -> bool:
+        return abs(elapsed - self.seconds) <= self.tolerance
+
+
+class Expect(_Strict):
+    output: list[str] | None = Field(default=None, description="stdout lines, exact, in order")
+    elapsed: ElapsedExpect | None = None
+    status: Literal["ok", "error", "timeout"] = Field(
+        default="ok", description="how the run should end (a lesson may show an error on purpose)"
+    )
+    note: Text | None = Field(default=None, description="why: shown next to expected vs actual")
+
+
+class Section(_Strict):
+    title: Text
+    body: Text = Field(description="Markdown")
+
+
+class Example(_Strict):
+    id: str = Field(pattern=SLUG)
+    title: Text | None = None
+    code: str = Field(min_length=1, description="a complete program, normally ending in asyncio.run(main())")
+    timeout: float | None = Field(default=None, gt=0, description="seconds; capped by the config's maximum")
+    expect: Expect | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _compiles(cls, code: str) -> str:
+        try:
+            compile(code, "<example>", "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise ValueError(f"code has a syntax error on its line {exc.lineno}: {exc.msg}") from None
+        return code
+
+
+class Hint(_Strict):
+    text: Text
+    cost: int = Field(default=1, ge=0, description="points taken from the question's score")
+
+
+class _Question(_Strict):
+    id: str = Field(pattern=SLUG)
+    prompt: Text
+    explanation: Text = Field(description="shown after the answer window closes")
+    hints: list[Hint] = Field(default_factory=list)
+    points: int = Field(default=10, ge=1)
+    timeout: float = Field(default=30.0, gt=0, le=600, description="answer window, seconds")
+    example: str | None = Field(default=None, description="an example id of this lesson: run after the reveal")
+
+    @model_validator(mode="after")
+    def _hints_affordable(self) -> _Question:
+        cost = sum(h.cost for h in self.hints)
+        if cost > self.points:
+            raise ValueError(f"hints cost {cost} points in total but the question is worth only {self.points}")
+        return self
+
+
+class ChoiceQuestion(_Question):
+    type: Literal["choice"]
+    choices: list[Text] = Field(min_length=2)
+    answer: str | list[str] = Field(description="the correct choice(s), written as in `choices` (en text)")
+
+    def answers(self) -> list[str]:
+        return [self.answer] if isinstance(self.answer, str) else list(self.answer)
+
+    @property
+    def multiple(self) -> bool:
+        return isinstance(self.answer, list) and len(self.answer) > 1
+
+    @model_validator(mode="after")
+    def _answer_in_choices(self) -> ChoiceQuestion:
+        keys = [c.get() for c in self.choices]
+        if len(set(keys)) != len(keys):
+            raise ValueError("choices must be distinct")
+        for answer in self.answers():
+            if answer not in keys:
+                raise ValueError(f"answer {answer!r} is not among the choices {keys}")
+        return self
+
+
+class PredictOutputQuestion(_Question):
+    type: Literal["predict_output"]
+    answer: list[str] = Field(min_length=2, description="the lines the program prints, in order")
+    choices: list[str] | None = Field(default=None, description="lines to order; default: the answer's")
+
+    @model_validator(mode="after")
+    def _answer_in_choices(self) -> PredictOutputQuestion:
+        if self.choices is not None:
+            missing = [line for line in self.answer if line not in self.choices]
+            if missing:
+                raise ValueError(f"answer lines {missing} are not among the choices")
+        return self
+
+    def lines(self) -> list[str]:
+        return list(self.choices) if self.choices is not None else list(self.answer)
+
+
+class PredictTimeQuestion(_Question):
+    type: Literal["predict_time"]
+    answer: float = Field(ge=0, description="seconds the program takes")
+    choices: list[float] | None = Field(default=None, description="seconds to pick from")
+    tolerance: float = Field(default=0.25, gt=0, description="accepted error for a typed number")
+
+    @model_validator(mode="after")
+    def _answer_in_choices(self) -> PredictTimeQuestion:
+        if self.choices is not None and self.answer not in self.choices:
+            raise ValueError(f"answer {self.answer} is not among the choices {self.choices}")
+        return self
+
+
+class TextQuestion(_Question):
+    type: Literal["text"]
+    answers: list[str] = Field(min_length=1, description="accepted answers (case, spaces, punctuation ignored)")
+    fuzzy: float | None = Field(default=None, gt=0, le=1, description="similarity ratio that still counts")
+
+
+Question = Annotated[
+    ChoiceQuestion | PredictOutputQuestion | PredictTimeQuestion | TextQuestion, Field(discriminator="type")
+]
+
+
+class Lesson(_Strict):
+    id: str = Field(pattern=SLUG, description="unique slug")
+    title: Text
+    summary: Text | None = None
+    level: Literal["beginner", "intermediate", "advanced"] | None = None
+    tags: list[str] = Field(default_factory=list)
+    requires_python: str | None = Field(default=None, pattern=r"^\s*>=\s*\d+\.\d+\s*$")
+    prerequisites: list[str] = Field(default_factory=list, description="lesson ids to take first")
+    objectives: list[Text] = Field(default_factory=list, description="what the learner can do afterwards")
+    key_points: list[Text] = Field(default_factory=list)
+    sections: list[Section] = Field(default_factory=list)
+    examples: list[Example] = Field(min_length=1)
+    quiz: list[Question] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Lesson:
+        for kind, ids in (("example", [e.id for e in self.examples]), ("question", [q.id for q in self.quiz])):
+            seen: set[str] = set()
+            for item in ids:
+                if item in seen:
+                    raise ValueError(f"duplicate {kind} id {item!r}")
+                seen.add(item)
+        examples = {e.id for e in self.examples}
+        for question in self.quiz:
+            if question.example is not None and question.example not in examples:
+                raise ValueError(
+                    f"question {question.id!r} names example {question.example!r}, which this lesson lacks "
+                    f"(it has: {', '.join(sorted(examples))})"
+                )
+        return self
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.quiz if q.id == question_id), None)
+
+    def example(self, example_id: str | None = None) -> Example | None:
+        """The example with that id, or the first one when no id is given."""
+        if example_id is None:
+            return self.examples[0]
+        return next((e for e in self.examples if e.id == example_id), None)
+
+    def supported(self, version: tuple[int, int] = sys.version_info[:2]) -> bool:
+        """False when `requires_python` asks for a newer Python than `version`."""
+        if self.requires_python is None:
+            return True
+        match = _REQUIRES.match(self.requires_python)
+        return match is None or version >= (int(match.group(1)), int(match.group(2)))
