@@ -47,9 +47,7 @@ class RunnerError(CorobotError):
 class UserBusy(RunnerError):
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(
-            f"you already have {limit} example(s) running or queued; wait for it to finish or stop it"
-        )
+        super().__init__(f"you already have {limit} example(s) running or queued; wait for it to finish or stop it")
 
 
 class QueueFull(RunnerError):
