@@ -1,0 +1,276 @@
+"""Quiz questions as a pure state machine: no I/O, no discord; users are int ids, time is passed in.
+
+A `QuestionRound` is one question's answer window: members answer (and may change their answer) until it
+closes, may take hints (each costs points), and `close()` yields a `Reveal` with the correct answer, how
+the group answered (counts per choice) and each member's score.  A `QuizGame` strings rounds together and
+keeps the scoreboard.  Front-ends translate the `QuizError`s into ephemeral replies.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.core.errors import CorobotError
+from bot.core.lessons import (
+    ChoiceQuestion,
+    PredictOutputQuestion,
+    PredictTimeQuestion,
+    Question,
+    TextQuestion,
+)
+
+log = logging.getLogger(__name__)
+
+AnswerValue = str | float | tuple[str, ...]
+SPEED_BONUS_SHARE = 0.5  # an instant answer earns up to half the points again
+
+
+class QuizError(CorobotError):
+    """A quiz action that can't be taken; the message is safe to show."""
+
+
+class WindowClosed(QuizError):
+    def __init__(self) -> None:
+        super().__init__("the answer window for this question has closed")
+
+
+class InvalidAnswer(QuizError):
+    pass
+
+
+class NoSuchHint(QuizError):
+    pass
+
+
+def normalize_text(value: str) -> str:
+    """Case, width, whitespace and punctuation don't matter: 'Hello,  World!' == 'hello world'."""
+    value = unicodedata.normalize("NFKC", value).casefold()
+    value = "".join(" " if unicodedata.category(ch).startswith(("P", "S")) else ch for ch in value)
+    return re.sub(r"\s+", " ", value).strip()
+
+
+def parse_seconds(value: str) -> float:
+    """'1.5', '1.5s', '1.5 s', '1,5', '1500ms' -> seconds; InvalidAnswer otherwise."""
+    text = value.strip().lower().replace(",", ".")
+    match = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*(ms|s|sec|secs|seconds|秒)?", text)
+    if not match:
+        raise InvalidAnswer(f"{value!r} is not a number of seconds (try 1.5 or 1.5s)")
+    number = float(match.group(1))
+    return number / 1000 if match.group(2) == "ms" else number
+
+
+def coerce_answer(question: Question, raw: AnswerValue | Sequence[str]) -> AnswerValue:
+    """Validate a raw answer against the question's type and choices; canonical form out."""
+    if isinstance(question, ChoiceQuestion):
+        keys = [c.get() for c in question.choices]
+        picked = (raw,) if isinstance(raw, str) else tuple(str(v) for v in raw)  # type: ignore[union-attr]
+        if not picked:
+            raise InvalidAnswer("pick at least one choice")
+        unknown = [p for p in picked if p not in keys]
+        if unknown:
+            raise InvalidAnswer(f"not a choice: {', '.join(unknown)}")
+        if len(picked) > 1 and not question.multiple:
+            raise InvalidAnswer("pick exactly one choice")
+        return tuple(sorted(set(picked), key=keys.index))
+    if isinstance(question, PredictOutputQuestion):
+        if isinstance(raw, str | float | int):
+            raise InvalidAnswer("put the lines in the order the program prints them")
+        lines = tuple(str(v) for v in raw)
+        allowed = Counter(question.lines())
+        if Counter(lines) - allowed:
+            raise InvalidAnswer("use only the given lines, each at most as often as it is offered")
+        return lines
+    if isinstance(question, PredictTimeQuestion):
+        if isinstance(raw, str):
+            seconds = parse_seconds(raw)
+        elif isinstance(raw, float | int):
+            seconds = float(raw)
+        else:
+            raise InvalidAnswer("answer with one number of seconds")
+        if question.choices is not None and seconds not in question.choices:
+            raise InvalidAnswer(f"pick one of {', '.join(f'{c:g} s' for c in question.choices)}")
+        return seconds
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidAnswer("type an answer")
+    return raw.strip()[:200]
+
+
+def is_correct(question: Question, answer: AnswerValue) -> bool:
+    if isinstance(question, ChoiceQuestion):
+        return set(answer) == set(question.answers()) if isinstance(answer, tuple) else False
+    if isinstance(question, PredictOutputQuestion):
+        return isinstance(answer, tuple) and list(answer) == list(question.answer)
+    if isinstance(question, PredictTimeQuestion):
+        if not isinstance(answer, float | int):
+            return False
+        if question.choices is not None:
+            return float(answer) == question.answer
+        return abs(float(answer) - question.answer) <= question.tolerance
+    assert isinstance(question, TextQuestion)
+    if not isinstance(answer, str):
+        return False
+    given = normalize_text(answer)
+    for accepted in question.answers:
+        target = normalize_text(accepted)
+        if given == target:
+            return True
+        if question.fuzzy is not None and difflib.SequenceMatcher(None, given, target).ratio() >= question.fuzzy:
+            return True
+    return False
+
+
+def answer_key(question: Question, answer: AnswerValue) -> str:
+    """How an answer is counted in the revealed distribution."""
+    if isinstance(answer, tuple):
+        return " → ".join(answer) if isinstance(question, PredictOutputQuestion) else " + ".join(answer)
+    if isinstance(answer, float | int):
+        return f"{float(answer):g} s"
+    return normalize_text(answer)
+
+
+@dataclass(slots=True)
+class Submission:
+    user_id: int
+    value: AnswerValue
+    at: float  # seconds since the window opened
+    changes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    user_id: int
+    correct: bool
+    points: int
+    hint_cost: int
+    speed_bonus: int
+
+    @property
+    def total(self) -> int:
+        return self.points + self.speed_bonus - self.hint_cost if self.correct else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Reveal:
+    question: Question
+    distribution: dict[str, int]  # answer key -> how many answered it
+    scores: list[Score]  # everyone who answered, best first
+    late: int  # answers refused because the window had closed
+
+    @property
+    def correct_users(self) -> list[int]:
+        return [s.user_id for s in self.scores if s.correct]
+
+
+@dataclass(slots=True)
+class QuestionRound:
+    question: Question
+    opened_at: float
+    duration: float
+    speed_bonus: bool = False
+    submissions: dict[int, Submission] = field(default_factory=dict)
+    hints_taken: dict[int, set[int]] = field(default_factory=dict)
+    closed: bool = False
+    late: int = 0
+
+    @property
+    def closes_at(self) -> float:
+        return self.opened_at + self.duration
+
+    def is_open(self, now: float) -> bool:
+        return not self.closed and now < self.closes_at
+
+    def answer(self, user_id: int, raw: AnswerValue | Sequence[str], now: float) -> Submission:
+        """Record or change `user_id`'s answer; refused once the window has closed."""
+        if not self.is_open(now):
+            self.late += 1
+            raise WindowClosed()
+        value = coerce_answer(self.question, raw)
+        previous = self.submissions.get(user_id)
+        submission = Submission(user_id, value, now - self.opened_at, previous.changes + 1 if previous else 0)
+        self.submissions[user_id] = submission
+        return submission
+
+    def take_hint(self, user_id: int, index: int, now: float) -> tuple[str, int]:
+        """The hint (its text as a Text key into the lesson) and its cost; taking one twice costs once."""
+        if not self.is_open(now):
+            raise WindowClosed()
+        if not 0 <= index < len(self.question.hints):
+            raise NoSuchHint(f"this question has {len(self.question.hints)} hint(s)")
+        self.hints_taken.setdefault(user_id, set()).add(index)
+        hint = self.question.hints[index]
+        return hint.text.get(), hint.cost
+
+    def hint_cost(self, user_id: int) -> int:
+        return sum(self.question.hints[i].cost for i in self.hints_taken.get(user_id, ()))
+
+    def close(self) -> Reveal:
+        self.closed = True
+        distribution: Counter[str] = Counter()
+        scores: list[Score] = []
+        for sub in self.submissions.values():
+            distribution[answer_key(self.question, sub.value)] += 1
+            correct = is_correct(self.question, sub.value)
+            bonus = 0
+            if correct and self.speed_bonus and self.duration > 0:
+                remaining = max(0.0, 1.0 - sub.at / self.duration)
+                bonus = round(self.question.points * SPEED_BONUS_SHARE * remaining)
+            scores.append(Score(sub.user_id, correct, self.question.points, self.hint_cost(sub.user_id), bonus))
+        scores.sort(key=lambda s: (-s.total, self.submissions[s.user_id].at))
+        return Reveal(self.question, dict(distribution.most_common()), scores, self.late)
+
+
+Mode = Literal["group", "solo"]
+
+
+@dataclass(slots=True)
+class QuizGame:
+    """A run of questions from one lesson; `totals` is the scoreboard."""
+
+    lesson_id: str
+    questions: list[Question]
+    mode: Mode = "group"
+    speed_bonus: bool = False
+    index: int = -1
+    current: QuestionRound | None = None
+    reveals: list[Reveal] = field(default_factory=list)
+    totals: Counter[int] = field(default_factory=Counter)
+    answered: Counter[int] = field(default_factory=Counter)
+    right: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def finished(self) -> bool:
+        return self.index >= len(self.questions) - 1 and (self.current is None or self.current.closed)
+
+    def next_question(self, now: float, duration: float | None = None) -> QuestionRound:
+        if self.current is not None and not self.current.closed:
+            raise QuizError("the current question is still open")
+        if self.index + 1 >= len(self.questions):
+            raise QuizError("no questions left")
+        self.index += 1
+        question = self.questions[self.index]
+        self.current = QuestionRound(question, now, duration or question.timeout, self.speed_bonus)
+        return self.current
+
+    def close_current(self) -> Reveal:
+        if self.current is None or self.current.closed:
+            raise QuizError("no question is open")
+        reveal = self.current.close()
+        for score in reveal.scores:
+            self.totals[score.user_id] += score.total
+            self.answered[score.user_id] += 1
+            self.right[score.user_id] += int(score.correct)
+        self.reveals.append(reveal)
+        return reveal
+
+    def scoreboard(self) -> list[tuple[int, int, int, int]]:
+        """(user_id, points, right, answered), best first."""
+        users = set(self.answered) | set(self.totals)
+        rows = [(u, self.totals[u], self.right[u], self.answered[u]) for u in users]
+        return sorted(rows, key=lambda r: (-r[1], -r[2], r[0]))

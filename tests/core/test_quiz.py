@@ -1,0 +1,161 @@
+"""The quiz state machine: answering, changing, late answers, hints, scoring, the revealed distribution."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.lessons import Lesson
+from bot.core.quiz import InvalidAnswer, QuizError, QuizGame, WindowClosed, normalize_text, parse_seconds
+
+LESSON = Lesson.model_validate(
+    {
+        "id": "demo",
+        "title": "Demo",
+        "examples": [{"id": "two", "code": "print('Hello')\nprint('World')\n"}],
+        "quiz": [
+            {
+                "id": "pick",
+                "type": "choice",
+                "prompt": "How long?",
+                "explanation": "They overlap.",
+                "choices": ["1 s", "2 s", "3 s"],
+                "answer": "1 s",
+                "hints": [{"text": "overlap", "cost": 3}],
+                "points": 10,
+            },
+            {
+                "id": "multi",
+                "type": "choice",
+                "prompt": "Which run concurrently?",
+                "explanation": "both",
+                "choices": ["gather", "create_task", "sequential await"],
+                "answer": ["gather", "create_task"],
+            },
+            {
+                "id": "order",
+                "type": "predict_output",
+                "prompt": "Order the lines",
+                "explanation": "Hello first",
+                "answer": ["Hello", "World"],
+                "example": "two",
+            },
+            {
+                "id": "time",
+                "type": "predict_time",
+                "prompt": "Seconds?",
+                "explanation": "1 s",
+                "answer": 1.0,
+                "tolerance": 0.2,
+            },
+            {
+                "id": "word",
+                "type": "text",
+                "prompt": "Keyword to wait?",
+                "explanation": "await",
+                "answers": ["await"],
+                "fuzzy": 0.8,
+            },
+        ],
+    }
+)
+
+
+def game(**kw) -> QuizGame:
+    return QuizGame("demo", list(LESSON.quiz), **kw)
+
+
+def test_three_users_one_changes_one_late_one_twice() -> None:
+    g = game()
+    rnd = g.next_question(now=100.0)
+    rnd.answer(1, "1 s", now=101.0)
+    rnd.answer(2, "3 s", now=102.0)
+    rnd.answer(2, "1 s", now=103.0)  # changes to the right answer
+    rnd.answer(3, "2 s", now=104.0)
+    rnd.answer(3, "2 s", now=105.0)  # answers twice: still one answer
+    with pytest.raises(WindowClosed):
+        rnd.answer(4, "1 s", now=131.0)  # late
+    reveal = g.close_current()
+    assert reveal.distribution == {"1 s": 2, "2 s": 1}
+    assert reveal.late == 1
+    assert sorted(reveal.correct_users) == [1, 2]
+    assert {s.user_id: s.total for s in reveal.scores} == {1: 10, 2: 10, 3: 0}
+    assert rnd.submissions[2].changes == 1 and rnd.submissions[3].changes == 1
+
+
+def test_hints_cost_points_once_and_closed_round_refuses() -> None:
+    g = game()
+    rnd = g.next_question(now=0.0)
+    text, cost = rnd.take_hint(7, 0, now=1.0)
+    rnd.take_hint(7, 0, now=2.0)
+    assert (text, cost) == ("overlap", 3)
+    rnd.answer(7, "1 s", now=3.0)
+    reveal = g.close_current()
+    assert reveal.scores[0].total == 7
+    with pytest.raises(WindowClosed):
+        rnd.answer(8, "1 s", now=4.0)
+
+
+def test_speed_bonus_rewards_early_answers() -> None:
+    g = game(speed_bonus=True)
+    rnd = g.next_question(now=0.0, duration=10)
+    rnd.answer(1, "1 s", now=1.0)
+    rnd.answer(2, "1 s", now=9.0)
+    scores = {s.user_id: s.total for s in g.close_current().scores}
+    assert scores[1] > scores[2] > 0
+
+
+def test_choice_validation_and_multi_select() -> None:
+    g = game()
+    g.next_question(now=0)
+    with pytest.raises(InvalidAnswer):
+        g.current.answer(1, "4 s", now=1)  # type: ignore[union-attr]
+    with pytest.raises(InvalidAnswer):
+        g.current.answer(1, ["1 s", "2 s"], now=1)  # type: ignore[union-attr]
+    g.close_current()
+    rnd = g.next_question(now=10)
+    rnd.answer(1, ["create_task", "gather"], now=11)
+    rnd.answer(2, ["gather"], now=11)
+    reveal = g.close_current()
+    assert reveal.correct_users == [1]
+    assert reveal.distribution == {"gather + create_task": 1, "gather": 1}
+
+
+def test_predict_output_time_and_text() -> None:
+    g = game()
+    for _ in range(2):
+        g.next_question(now=0)
+        g.close_current()
+    rnd = g.next_question(now=0)
+    rnd.answer(1, ["Hello", "World"], now=1)
+    rnd.answer(2, ["World", "Hello"], now=1)
+    with pytest.raises(InvalidAnswer):
+        rnd.answer(3, ["Hello", "Hello"], now=1)
+    assert g.close_current().correct_users == [1]
+    rnd = g.next_question(now=0)
+    rnd.answer(1, "1.1s", now=1)
+    rnd.answer(2, "1500ms", now=1)
+    assert g.close_current().correct_users == [1]
+    rnd = g.next_question(now=0)
+    rnd.answer(1, "  AWAIT! ", now=1)
+    rnd.answer(2, "awiat", now=2)  # fuzzy enough
+    rnd.answer(3, "yield", now=3)
+    assert sorted(g.close_current().correct_users) == [1, 2]
+    assert g.finished
+    board = g.scoreboard()
+    assert board[0][0] == 1 and board[0][2] == 3
+
+
+def test_game_order_is_enforced() -> None:
+    g = game()
+    with pytest.raises(QuizError):
+        g.close_current()
+    g.next_question(now=0)
+    with pytest.raises(QuizError):
+        g.next_question(now=1)
+
+
+def test_normalizers() -> None:
+    assert normalize_text("Hello,  World!") == "hello world"
+    assert parse_seconds("2 s") == 2.0 and parse_seconds("1,5") == 1.5
+    with pytest.raises(InvalidAnswer):
+        parse_seconds("soon")
