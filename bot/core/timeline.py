@@ -1,0 +1,221 @@
+"""Task swim lanes as plain text, usable by every front-end (console, Discord code blocks, logs).
+
+`render_timeline(events)` draws a finished run's task lifecycle: one row per task (the `asyncio.run`
+main task included, as the runner reports it), a bar from creation to completion on a shared time axis,
+`x` where a task was cancelled, `!` where it failed, `>` where it was still pending when the program
+ended, a `blocked` row for periods the event loop was stuck in one callback, and an axis from 0 to the
+end time.  Every line is at most `width` characters, so the drawing fits a Discord code block.
+
+Times are mapped to columns by rounding, so a task that starts at the moment another one ends begins
+exactly in the column where the other stopped: sequential tasks touch, concurrent tasks overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.core.events import Event, Finished, LoopBlocked, TaskEvent
+from bot.core.record import RunRecord
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BAR",
+    "BLOCKED",
+    "CANCELLED",
+    "FAILED",
+    "UNFINISHED",
+    "RunRecord",
+    "TaskSpan",
+    "format_offset",
+    "format_seconds",
+    "render_timeline",
+    "task_spans",
+]
+
+BAR = "█"
+BLOCKED = "▓"
+CANCELLED = "x"
+FAILED = "!"
+UNFINISHED = ">"
+MIN_WIDTH = 24
+_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0)
+
+
+def format_offset(t: float) -> str:
+    """A time since the program started, as every front-end shows it: `+1.002s`."""
+    return f"+{max(t, 0.0):.3f}s"
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration for people: `1.002 s`, `35 ms` under 0.1 s."""
+    if seconds < 0.1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.3f} s"
+
+
+@dataclass(slots=True)
+class TaskSpan:
+    """One task's life: created at `start`, ended at `end` (None = still pending at exit)."""
+
+    name: str
+    task_id: int
+    start: float
+    end: float | None = None
+    outcome: str = "pending"  # done | cancelled | failed | pending
+
+
+def task_spans(events: Iterable[Event]) -> list[TaskSpan]:
+    """Pair each task's `created` with its terminal event, in creation order."""
+    spans: list[TaskSpan] = []
+    open_spans: dict[tuple[int, str], list[TaskSpan]] = {}
+    for event in events:
+        if not isinstance(event, TaskEvent):
+            continue
+        key = (event.task_id, event.name) if event.task_id == 0 else (event.task_id, "")
+        if event.event == "created":
+            span = TaskSpan(event.name, event.task_id, event.t)
+            spans.append(span)
+            open_spans.setdefault(key, []).append(span)
+            continue
+        pending = open_spans.get(key)
+        if pending:
+            span = pending.pop(0)
+            span.name = event.name or span.name  # a name set after creation arrives with the end event
+        else:  # ended without a recorded creation (created before recording began)
+            span = TaskSpan(event.name, event.task_id, 0.0)
+            spans.append(span)
+        span.end = event.t
+        span.outcome = event.event
+    spans.sort(key=lambda s: (s.start, s.task_id))
+    return spans
+
+
+def _end_time(events: list[Event], spans: list[TaskSpan], blocks: list[LoopBlocked]) -> float:
+    end = 0.0
+    for event in events:
+        if isinstance(event, Finished):
+            end = max(end, event.elapsed)
+        end = max(end, event.t)
+    for span in spans:
+        end = max(end, span.start, span.end or 0.0)
+    for block in blocks:
+        end = max(end, block.t + block.duration)
+    return end
+
+
+class _Scale:
+    def __init__(self, end: float, columns: int) -> None:
+        self.end = end if end > 0 else 1.0
+        self.columns = columns
+
+    def x(self, t: float) -> int:
+        return min(self.columns, max(0, round(t / self.end * self.columns)))
+
+    def cells(self, start: float, end: float) -> range:
+        first = min(self.x(start), self.columns - 1)
+        return range(first, max(first + 1, self.x(end)))
+
+
+def _label(name: str, width: int) -> str:
+    name = " ".join(name.split()) or "?"
+    if len(name) > width:
+        name = name[: width - 1] + "…"
+    return name.ljust(width)
+
+
+def _tick_label(value: float, step: float) -> str:
+    decimals = 0 if step >= 1 else min(3, max(1, -math.floor(math.log10(step) + 1e-9)))
+    return f"{value:.{decimals}f}"
+
+
+def _axis(scale: _Scale, indent: int) -> list[str]:
+    """A ruler (`+----+----+`) and its labels: `0`, round ticks where they fit, the end time."""
+    n = scale.columns
+    end_label = f"{scale.end:.3f}s"
+    step = next((s for s in _STEPS if scale.end / s <= max(1, n // 8)), _STEPS[-1])
+    ruler = ["-"] * n
+    labels = [" "] * (n + len(end_label))
+    ruler[0] = "+"
+    ruler[n - 1] = "+"
+    labels[0] = "0"
+    end_at = max(2, n - len(end_label))
+    labels[end_at : end_at + len(end_label)] = list(end_label)
+    k = 1
+    while k * step < scale.end * 0.999:
+        value = k * step
+        col = min(n - 1, scale.x(value))
+        ruler[col] = "+"
+        text = _tick_label(value, step)
+        at = col - len(text) // 2
+        if at > 1 and at + len(text) < end_at - 1 and labels[at - 1 : at + len(text) + 1] == [" "] * (len(text) + 2):
+            labels[at : at + len(text)] = list(text)
+        k += 1
+    pad = " " * indent
+    return [pad + "".join(ruler), (pad + "".join(labels)).rstrip()]
+
+
+def _legend(used: list[tuple[str, str]], width: int) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for mark, meaning in used:
+        item = f"{mark} {meaning}"
+        if current and len(current) + 2 + len(item) > width:
+            lines.append(current)
+            current = ""
+        current = f"{current}  {item}" if current else item
+    if current:
+        lines.append(current)
+    return [line[:width] for line in lines]
+
+
+def render_timeline(events: Iterable[Event] | RunRecord, width: int = 60, max_tasks: int = 20) -> str:
+    """The run's tasks as text swim lanes; "" when the run recorded no task and no blocked loop."""
+    width = max(width, MIN_WIDTH)
+    max_tasks = max(max_tasks, 2)
+    items = list(events.events) if isinstance(events, RunRecord) else list(events)
+    spans = task_spans(items)
+    blocks = [e for e in items if isinstance(e, LoopBlocked)]
+    if not spans and not blocks:
+        return ""
+    hidden = 0
+    if len(spans) > max_tasks:
+        hidden = len(spans) - (max_tasks - 1)
+        spans = spans[: max_tasks - 1]
+    names = [s.name for s in spans] + (["blocked"] if blocks else [])
+    label_w = min(max(len(n) for n in names), max(7, width // 4))
+    columns = width - label_w - 1
+    scale = _Scale(_end_time(items, spans, blocks), columns)
+    used: dict[str, str] = {}
+    lines: list[str] = []
+    for span in spans:
+        row = [" "] * columns
+        cells = scale.cells(span.start, span.end if span.end is not None else scale.end)
+        for i in cells:
+            row[i] = BAR
+        mark = {"cancelled": CANCELLED, "failed": FAILED, "pending": UNFINISHED}.get(span.outcome)
+        if mark:
+            row[cells[-1]] = mark
+            used[mark] = {"x": "cancelled", "!": "failed", ">": "pending at exit"}[mark]
+        lines.append((_label(span.name, label_w) + " " + "".join(row)).rstrip())
+    if hidden:
+        lines.append(f"… {hidden} more task{'s' if hidden != 1 else ''} not shown"[:width])
+    if blocks:
+        row = [" "] * columns
+        for block in blocks:
+            for i in scale.cells(block.t, block.t + block.duration):
+                row[i] = BLOCKED
+        lines.append(_label("blocked", label_w) + " " + "".join(row).rstrip())
+        used[BLOCKED] = "event loop blocked"
+    lines.extend(_axis(scale, label_w + 1))
+    if used:
+        order = [CANCELLED, FAILED, UNFINISHED, BLOCKED]
+        lines.extend(_legend([(m, used[m]) for m in order if m in used], width))
+    too_long = [line for line in lines if len(line) > width]
+    if too_long:  # a bug, not a user error: never break the caller's layout
+        log.warning("timeline line over %d columns: %r", width, too_long[0])
+        lines = [line[:width] for line in lines]
+    return "\n".join(lines)
