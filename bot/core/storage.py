@@ -1,0 +1,76 @@
+"""The storage protocol the core depends on; `bot/storage/sqlite.py` is the default adapter.
+
+Everything is scoped by guild (0 = the console).  Answers are keyed by (quiz, question, user), so a
+member who answers twice, or fifty members answering at once, are each recorded exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Period = Literal["week", "month", "all"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecordRow:
+    guild_id: int
+    user_id: int
+    lesson_id: str
+    example_id: str
+    status: str
+    elapsed: float
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    quiz_id: str
+    question_id: str
+    user_id: int
+    answer: Any  # JSON-ready
+    at: float  # unix time
+    correct: bool | None = None  # None until the window closes
+    points: int = 0
+
+
+@dataclass(slots=True)
+class Progress:
+    guild_id: int
+    user_id: int
+    lessons_started: list[str] = field(default_factory=list)
+    lessons_completed: list[str] = field(default_factory=list)
+    examples_run: int = 0
+    runs_ok: int = 0
+    answers: int = 0
+    correct: int = 0
+    points: int = 0
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answers if self.answers else None
+
+
+class Storage(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+
+    # runs and lesson progress
+    async def record_run(self, row: RunRecordRow) -> None: ...
+    async def mark_lesson(self, guild_id: int, user_id: int, lesson_id: str, *, completed: bool) -> None: ...
+    async def progress(self, guild_id: int, user_id: int) -> Progress: ...
+    async def leaderboard(self, guild_id: int, period: Period, limit: int = 10) -> list[tuple[int, int, int]]:
+        """(user_id, points, correct answers), best first."""
+        ...
+
+    # quizzes: state survives restarts; answers upserted while open, scored when revealed
+    async def save_quiz(self, quiz_id: str, guild_id: int, channel_id: int, state: dict[str, Any]) -> None: ...
+    async def end_quiz(self, quiz_id: str) -> None: ...
+    async def active_quizzes(self) -> list[tuple[str, int, int, dict[str, Any]]]: ...
+    async def record_answer(self, guild_id: int, row: AnswerRow) -> None: ...
+    async def score_answers(self, quiz_id: str, question_id: str, scores: dict[int, tuple[bool, int]]) -> None: ...
+    async def answers(self, quiz_id: str, question_id: str) -> list[AnswerRow]: ...
+
+    # study sessions
+    async def save_session(self, session_id: str, guild_id: int, channel_id: int, state: dict[str, Any]) -> None: ...
+    async def end_session(self, session_id: str) -> None: ...
+    async def active_sessions(self) -> list[tuple[str, int, int, dict[str, Any]]]: ...
