@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
+from bot.core.yamlsource import rule_error
+
 log = logging.getLogger(__name__)
 
 DEFAULT_LOCALE = "en"
@@ -102,7 +104,16 @@ class Example(_Strict):
         try:
             compile(code, "<example>", "exec", dont_inherit=True)
         except SyntaxError as exc:
-            raise ValueError(f"code has a syntax error on its line {exc.lineno}: {exc.msg}") from None
+            line = exc.lineno or 1
+            lines = code.splitlines()
+            source = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+            raise rule_error(
+                f"syntax error in the code, its line {line}: {exc.msg}" + (f": {source}" if source else ""),
+                text_line=line,
+                text_column=exc.offset,
+            ) from None
+        except ValueError as exc:  # e.g. a NUL byte
+            raise rule_error(f"the code cannot be compiled: {exc}") from None
         return code
 
 
@@ -124,7 +135,11 @@ class _Question(_Strict):
     def _hints_affordable(self) -> _Question:
         cost = sum(h.cost for h in self.hints)
         if cost > self.points:
-            raise ValueError(f"hints cost {cost} points in total but the question is worth only {self.points}")
+            raise rule_error(
+                f"hints cost {cost} points in total but the question is worth only {self.points}: "
+                "lower the hints' `cost` or raise `points`",
+                "hints",
+            )
         return self
 
 
@@ -143,11 +158,15 @@ class ChoiceQuestion(_Question):
     @model_validator(mode="after")
     def _answer_in_choices(self) -> ChoiceQuestion:
         keys = [c.get() for c in self.choices]
-        if len(set(keys)) != len(keys):
-            raise ValueError("choices must be distinct")
-        for answer in self.answers():
+        for index, key in enumerate(keys):
+            if key in keys[:index]:
+                raise rule_error(f"choice {key!r} appears twice; choices must be distinct", f"choices.{index}")
+        for index, answer in enumerate(self.answers()):
             if answer not in keys:
-                raise ValueError(f"answer {answer!r} is not among the choices {keys}")
+                at = f"answer.{index}" if isinstance(self.answer, list) else "answer"
+                raise rule_error(
+                    f"answer {answer!r} is not among the choices {keys} (write it as the choice's en text)", at
+                )
         return self
 
 
@@ -161,7 +180,7 @@ class PredictOutputQuestion(_Question):
         if self.choices is not None:
             missing = [line for line in self.answer if line not in self.choices]
             if missing:
-                raise ValueError(f"answer lines {missing} are not among the choices")
+                raise rule_error(f"answer lines {missing} are not among the choices {self.choices}", "answer")
         return self
 
     def lines(self) -> list[str]:
@@ -177,7 +196,7 @@ class PredictTimeQuestion(_Question):
     @model_validator(mode="after")
     def _answer_in_choices(self) -> PredictTimeQuestion:
         if self.choices is not None and self.answer not in self.choices:
-            raise ValueError(f"answer {self.answer} is not among the choices {self.choices}")
+            raise rule_error(f"answer {self.answer} is not among the choices {self.choices}", "answer")
         return self
 
 
@@ -208,19 +227,28 @@ class Lesson(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Lesson:
-        for kind, ids in (("example", [e.id for e in self.examples]), ("question", [q.id for q in self.quiz])):
+        for kind, field, ids in (
+            ("example", "examples", [e.id for e in self.examples]),
+            ("question", "quiz", [q.id for q in self.quiz]),
+        ):
             seen: set[str] = set()
-            for item in ids:
+            for index, item in enumerate(ids):
                 if item in seen:
-                    raise ValueError(f"duplicate {kind} id {item!r}")
+                    raise rule_error(
+                        f"duplicate {kind} id {item!r}; ids must be unique in a lesson", f"{field}.{index}.id"
+                    )
                 seen.add(item)
-        examples = {e.id for e in self.examples}
-        for question in self.quiz:
+        examples = [e.id for e in self.examples]
+        for index, question in enumerate(self.quiz):
             if question.example is not None and question.example not in examples:
-                raise ValueError(
+                raise rule_error(
                     f"question {question.id!r} names example {question.example!r}, which this lesson lacks "
-                    f"(it has: {', '.join(sorted(examples))})"
+                    f"(it has: {', '.join(examples)})",
+                    f"quiz.{index}.example",
                 )
+        for index, prerequisite in enumerate(self.prerequisites):
+            if prerequisite == self.id:
+                raise rule_error(f"lesson {self.id!r} lists itself as a prerequisite", f"prerequisites.{index}")
         return self
 
     def question(self, question_id: str) -> Question | None:
