@@ -240,6 +240,7 @@ class QuizGame:
     index: int = -1
     current: QuestionRound | None = None
     reveals: list[Reveal] = field(default_factory=list)
+    revealed: int = 0  # questions closed so far (kept across restarts, unlike `reveals`)
     totals: Counter[int] = field(default_factory=Counter)
     answered: Counter[int] = field(default_factory=Counter)
     right: Counter[int] = field(default_factory=Counter)
@@ -267,6 +268,7 @@ class QuizGame:
             self.answered[score.user_id] += 1
             self.right[score.user_id] += int(score.correct)
         self.reveals.append(reveal)
+        self.revealed += 1
         return reveal
 
     def scoreboard(self) -> list[tuple[int, int, int, int]]:
