@@ -83,7 +83,7 @@ async def volume(store: SqliteStorage, path: Path, total: int) -> None:
     elapsed = time.perf_counter() - started
     async with store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)"):
         pass
-    size = os.stat(path).st_size  # noqa: ASYNC240 - one stat in a benchmark
+    size = os.stat(path).st_size
     print(f"{total} answers recorded one transaction each")
     print(f"  write rate           {total / elapsed:.0f} answers/s ({elapsed:.2f} s)")
     print(f"  database size        {size / 1024:.0f} KiB ({size / total:.0f} bytes per answer)")
