@@ -1,0 +1,230 @@
+"""The interactive terminal front-end: `corobot console`.
+
+`ConsoleApp(catalog, runner, console=Console(file=...), stdin=...)` reads commands line by line
+(`list`, `show ID`, `run ID[/EXAMPLE]`, `reload`, `help`, `quit`) and renders with rich.  Input is read
+by a daemon thread, so a blocked `readline()` never keeps the process alive; EOF ends the session and
+`interrupt()` (wired to Ctrl-C by `bot.__main__`) stops the current run, or the session when idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from bot.console.ports import CatalogPort, RunHandle, RunnerPort, resolve, unknown_message
+from bot.console.render import event_text, print_lesson, print_lessons, print_summary
+from bot.core.errors import RunnerError, UnknownExample, UnknownLesson
+from bot.core.lessons import Example, Lesson
+from bot.core.record import RunRecord
+
+log = logging.getLogger(__name__)
+
+PROMPT = "corobot> "
+HELP = """\
+commands:
+  list                 the lessons, numbered, in prerequisite order
+  show ID|N            a lesson: explanations and its examples
+  run ID[/EXAMPLE]     run an example (the lesson's first when no EXAMPLE); N or N/M work too
+  reload               re-read changed lesson files
+  help                 this text
+  quit                 leave (Ctrl-D works too; Ctrl-C stops a running example)"""
+
+
+class LineReader:
+    """Reads lines from a text stream on a daemon thread and hands them to the event loop."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _pump(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        while True:
+            try:
+                line: str | None = self._stream.readline() or None
+            except (OSError, ValueError):  # closed stream
+                line = None
+            try:
+                loop.call_soon_threadsafe(self._queue.put_nowait, line)
+            except RuntimeError:  # the loop is closed: nobody is listening any more
+                return
+            if line is None:
+                return
+
+    async def readline(self) -> str | None:
+        """The next line without its newline, or None at end of input (or after `close()`)."""
+        if self._thread is None:
+            self._loop = asyncio.get_running_loop()
+            self._thread = threading.Thread(target=self._pump, name="console-input", daemon=True)
+            self._thread.start()
+        line = await self._queue.get()
+        if line is None:
+            self._queue.put_nowait(None)  # stay at EOF
+            return None
+        return line.rstrip("\r\n")
+
+    def close(self) -> None:
+        self._queue.put_nowait(None)
+
+
+async def run_example(
+    console: Console,
+    runner: RunnerPort,
+    lesson: Lesson,
+    example: Example,
+    locale: str | None,
+    *,
+    width: int = 60,
+    owner: int | None = None,
+    on_start: Callable[[RunHandle], None] | None = None,
+) -> RunRecord:
+    """Run one example, printing each line live with its time, then the summary and timeline.
+
+    Raises `RunnerError` (busy, queue full, shutting down) before anything is printed.
+    """
+    name = f"{example.id}.py"
+    handle = runner.run(example.code, name=name, timeout=example.timeout, owner=owner)
+    if on_start is not None:
+        on_start(handle)
+    record = RunRecord(name)
+    title = Text(f"▶ {lesson.id}/{example.id}", style="bold")
+    if example.title is not None:
+        title.append(f"  {example.title.get(locale)}", style="dim")
+    console.print(title)
+    async for event in handle:
+        record.add(event)
+        line = event_text(event)
+        if line is not None:
+            console.print(line, no_wrap=False, crop=False, markup=False, highlight=False)
+    print_summary(console, record, example, locale, width=width)
+    return record
+
+
+class ConsoleApp:
+    """One interactive session over a catalog and a runner (both built and owned by the caller)."""
+
+    def __init__(
+        self,
+        catalog: CatalogPort,
+        runner: RunnerPort,
+        *,
+        console: Console | None = None,
+        stdin: TextIO | None = None,
+        locale: str | None = None,
+        width: int = 60,
+    ) -> None:
+        self.catalog = catalog
+        self.runner = runner
+        self.console = console or Console()
+        self.reader = LineReader(stdin or sys.stdin)
+        self.locale = locale
+        self.width = width
+        self._current: RunHandle | None = None
+        self._stopping = False
+
+    def interrupt(self) -> None:
+        """Ctrl-C: stop the running example, or end the session when none is running."""
+        if self._current is not None:
+            self.console.print(Text("stopping the run…", style="yellow"))
+            self._current.cancel()
+            return
+        self._stopping = True
+        self.reader.close()
+
+    async def run(self) -> int:
+        """The read-eval-print loop; returns an exit code (0)."""
+        self.console.print(Text("corobot console", style="bold"), Text(f"— {self.runner.describe()}", style="dim"))
+        self.console.print(Text("type `help` for commands, `list` to see the lessons", style="dim"))
+        while not self._stopping:
+            self.console.print(PROMPT, end="", markup=False, highlight=False)
+            line = await self.reader.readline()
+            if line is None:
+                self.console.print()
+                break
+            try:
+                if not await self.handle(line):
+                    break
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug in one command must not end the session
+                log.exception("console command %r failed", line)
+                self.console.print(Text("that command failed unexpectedly (details in the log)", style="red"))
+        self.console.print(Text("bye", style="dim"))
+        return 0
+
+    async def handle(self, line: str) -> bool:
+        """Run one command line; False means quit."""
+        command, _, arg = line.strip().partition(" ")
+        command, arg = command.lower(), arg.strip()
+        if not command:
+            return True
+        if command.isdigit() or (command.partition("/")[0].isdigit() and not arg):
+            command, arg = "show" if "/" not in command else "run", command
+        if command in {"quit", "exit", "q"}:
+            return False
+        if command in {"help", "?", "h"}:
+            self.console.print(HELP, markup=False, highlight=False)
+        elif command in {"list", "ls", "l"}:
+            print_lessons(self.console, self.catalog.lessons(), self.locale)
+        elif command == "show":
+            self._show(arg)
+        elif command == "run":
+            await self._run(arg)
+        elif command == "reload":
+            self._reload()
+        else:
+            self.console.print(Text(f"unknown command {command!r}; type `help`", style="red"))
+        return True
+
+    def _resolve(self, arg: str) -> tuple[Lesson, Example] | None:
+        if not arg:
+            self.console.print(Text("which lesson? e.g. `show 1` or `run create-task/two-tasks`", style="red"))
+            return None
+        try:
+            return resolve(self.catalog, arg)
+        except (UnknownLesson, UnknownExample) as exc:
+            self.console.print(Text(unknown_message(exc, self.catalog), style="red"))
+            return None
+
+    def _show(self, arg: str) -> None:
+        found = self._resolve(arg.partition("/")[0])
+        if found is not None:
+            print_lesson(self.console, found[0], self.locale)
+
+    async def _run(self, arg: str) -> None:
+        found = self._resolve(arg)
+        if found is None:
+            return
+        lesson, example = found
+        if not lesson.supported():
+            self.console.print(
+                Text(f"{lesson.id} needs Python {lesson.requires_python}; this runner has {sys.version.split()[0]}")
+            )
+            return
+        try:
+            await run_example(
+                self.console, self.runner, lesson, example, self.locale, width=self.width, on_start=self._started
+            )
+        except RunnerError as exc:
+            self.console.print(Text(str(exc), style="red"))
+        finally:
+            self._current = None
+
+    def _started(self, handle: RunHandle) -> None:
+        self._current = handle
+
+    def _reload(self) -> None:
+        report = self.catalog.refresh()
+        self.console.print(f"reloaded: {len(report.loaded)} lesson(s) changed, {len(report.removed)} removed")
+        for error in report.errors:
+            self.console.print(Text(str(error), style="red"))
