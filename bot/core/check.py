@@ -1,0 +1,270 @@
+"""`lessons check`: validate every lesson file, run every example, and compare with what the lesson promises.
+
+Output is one line per item, in catalog order:
+
+    lessons/bad.yaml:12:7: unknown key 'exampels' ...                 (a load error: path:line:col: reason)
+    PASS  tasks-concurrency/two-tasks  1.003s
+    FAIL  tasks-concurrency/sequential  expected ≈2.00s ±0.25, got 3.004s
+    SKIP  task-groups/basic  needs Python >=3.12 (this is 3.11)
+    PASS  tasks-concurrency/quiz/how-long  predict_time: 1.0 s is the choice nearest the run's 1.003s
+    FAIL  lessons/a.yaml:2:8: title is a plain string; give every language: en, zh-CN
+
+and a summary line.  Every example runs once; quiz questions that name an example (`predict_output`,
+`predict_time`) are checked against that same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from bot.core.catalog import Catalog
+from bot.core.errors import LessonError
+from bot.core.events import Event, Finished, Output
+from bot.core.lessons import Example, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question, Text
+from bot.core.yamlsource import Locator
+
+log = logging.getLogger(__name__)
+
+
+class ExampleRunner(Protocol):
+    """What `check_lessons` needs of `bot.core.runner.Runner`."""
+
+    def run(
+        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+    ) -> AsyncIterator[Event]: ...
+
+
+@dataclass(slots=True)
+class CheckSummary:
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    load_errors: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.failed == 0 and self.load_errors == 0 else 1
+
+    def describe(self) -> str:
+        errors = f"{self.load_errors} load error{'s' if self.load_errors != 1 else ''}"
+        return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped, {errors}"
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What one run of an example produced."""
+
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+    finished: Finished | None = None
+    problem: str | None = None  # the runner refused or failed: no result to compare
+
+    @property
+    def elapsed(self) -> float | None:
+        return self.finished.elapsed if self.finished else None
+
+
+async def run_example(runner: ExampleRunner, example: Example) -> RunResult:
+    """Run `example` once and collect its output; never raises (except on cancellation)."""
+    result = RunResult()
+    try:
+        async for event in runner.run(example.code, name=f"{example.id}.py", timeout=example.timeout):
+            if isinstance(event, Output):
+                (result.stdout if event.stream == "stdout" else result.stderr).append(event.text)
+            elif isinstance(event, Finished):
+                result.finished = event
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.warning("running example %s failed", example.id, exc_info=True)
+        result.problem = f"the runner failed: {type(exc).__name__}: {exc}"
+        return result
+    if result.finished is None:
+        result.problem = "the run ended without a Finished event"
+    return result
+
+
+def output_problem(expected: Sequence[str], actual: Sequence[str]) -> str | None:
+    """The first difference between expected and actual stdout lines, or None."""
+    for index, (want, got) in enumerate(zip(expected, actual, strict=False)):
+        if want != got:
+            return f"output line {index + 1}: expected {want!r}, got {got!r}"
+    if len(actual) < len(expected):
+        missing = expected[len(actual)]
+        return f"output ended after {len(actual)} line(s); expected line {len(actual) + 1}: {missing!r}"
+    if len(actual) > len(expected):
+        return f"output line {len(expected) + 1}: unexpected extra line {actual[len(expected)]!r}"
+    return None
+
+
+def example_problems(example: Example, result: RunResult) -> list[str]:
+    """Every way the run differs from the example's `expect` (status `ok` when nothing is expected)."""
+    if result.problem is not None or result.finished is None:
+        return [result.problem or "no result"]
+    finished = result.finished
+    problems: list[str] = []
+    expect = example.expect
+    want_status = expect.status if expect else "ok"
+    if str(finished.status) != want_status:
+        detail = f" ({finished.error})" if finished.error else ""
+        problems.append(f"expected status {want_status}, got {finished.status}{detail}")
+    if expect is not None and expect.output is not None:
+        difference = output_problem(expect.output, result.stdout)
+        if difference:
+            problems.append(difference)
+    if expect is not None and expect.elapsed is not None and not expect.elapsed.matches(finished.elapsed):
+        problems.append(
+            f"expected ≈{expect.elapsed.seconds:.2f}s ±{expect.elapsed.tolerance:g}, got {finished.elapsed:.3f}s"
+        )
+    return problems
+
+
+def question_problem(question: Question, result: RunResult) -> tuple[bool, str]:
+    """(ok, explanation) for a `predict_output` / `predict_time` question against its example's run."""
+    if result.finished is None:
+        return False, f"example {question.example!r} has no result: {result.problem or 'no result'}"
+    if isinstance(question, PredictOutputQuestion):
+        difference = output_problem(question.answer, result.stdout)
+        if difference:
+            return False, f"predict_output answer differs from the run: {difference}"
+        return True, f"predict_output: the answer's {len(question.answer)} lines match the run"
+    if isinstance(question, PredictTimeQuestion):
+        elapsed = result.finished.elapsed
+        if question.choices:
+            nearest = min(question.choices, key=lambda choice: abs(choice - elapsed))
+            if nearest != question.answer:
+                return False, (
+                    f"predict_time answer {question.answer:g} s, but the run took {elapsed:.3f}s, "
+                    f"nearest to the choice {nearest:g} s"
+                )
+            return True, f"predict_time: {question.answer:g} s is the choice nearest the run's {elapsed:.3f}s"
+        if abs(elapsed - question.answer) > question.tolerance:
+            return False, (
+                f"predict_time answer {question.answer:g} s ±{question.tolerance:g}, but the run took {elapsed:.3f}s"
+            )
+        return True, f"predict_time: {question.answer:g} s ±{question.tolerance:g} matches the run's {elapsed:.3f}s"
+    return True, "nothing to check against a run"
+
+
+def _texts(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Text]]:
+    if isinstance(value, Text):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _texts(getattr(value, name), (*path, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*path, index))
+
+
+def locale_problems(lesson: Lesson, locator: Locator, locales: Sequence[str]) -> list[LessonError]:
+    """Every Text field of `lesson` that is a plain string or lacks one of `locales`, placed on its line."""
+    problems: list[LessonError] = []
+    wanted = list(locales)
+    for path, text in _texts(lesson, ()):
+        where = ".".join(str(p) for p in path)
+        if isinstance(text.root, str):
+            problems.append(locator.error(path, f"{where} is a plain string; give every language: {', '.join(wanted)}"))
+            continue
+        missing = [locale for locale in wanted if locale not in text.root]
+        if missing:
+            has = ", ".join(text.root)
+            problems.append(locator.error(path, f"{where} lacks {', '.join(missing)} (it has {has})"))
+    return problems
+
+
+def _skip_reason(lesson: Lesson) -> str | None:
+    if lesson.supported():
+        return None
+    running = ".".join(str(part) for part in sys.version_info[:2])
+    return f"needs Python {lesson.requires_python} (this is {running})"
+
+
+async def check_lessons(
+    catalog: Catalog,
+    runner: ExampleRunner,
+    *,
+    out: Callable[[str], None] = print,
+    require_locales: Sequence[str] = (),
+    concurrency: int = 4,
+) -> CheckSummary:
+    """Validate every lesson file and run every example; print one line per item and a summary."""
+    catalog.refresh()  # loads everything on a fresh catalog; picks up edits on a loaded one
+    summary = CheckSummary()
+    for error in catalog.errors:
+        out(str(error))
+        summary.load_errors += 1
+
+    lessons = catalog.lessons()
+    if require_locales:
+        for lesson in lessons:
+            for problem in locale_problems(lesson, catalog.locator(lesson.id), require_locales):
+                out(f"FAIL  {problem}")
+                summary.failed += 1
+
+    gate = asyncio.Semaphore(max(concurrency, 1))
+
+    async def one(example: Example) -> RunResult:
+        async with gate:
+            return await run_example(runner, example)
+
+    runs: dict[tuple[str, str], asyncio.Task[RunResult]] = {}
+    try:
+        for lesson in lessons:
+            if _skip_reason(lesson) is None:
+                for example in lesson.examples:
+                    task = asyncio.create_task(one(example), name=f"check {lesson.id}/{example.id}")
+                    runs[lesson.id, example.id] = task
+        for lesson in lessons:
+            await _report_lesson(lesson, runs, out, summary)
+    finally:
+        for task in runs.values():
+            task.cancel()
+        await asyncio.gather(*runs.values(), return_exceptions=True)
+    out(summary.describe())
+    return summary
+
+
+async def _report_lesson(
+    lesson: Lesson,
+    runs: dict[tuple[str, str], asyncio.Task[RunResult]],
+    out: Callable[[str], None],
+    summary: CheckSummary,
+) -> None:
+    skip = _skip_reason(lesson)
+    results: dict[str, RunResult] = {}
+    for example in lesson.examples:
+        name = f"{lesson.id}/{example.id}"
+        if skip is not None:
+            out(f"SKIP  {name}  {skip}")
+            summary.skipped += 1
+            continue
+        result = results[example.id] = await runs[lesson.id, example.id]
+        problems = example_problems(example, result)
+        if problems:
+            out(f"FAIL  {name}  {'; '.join(problems)}")
+            summary.failed += 1
+        else:
+            out(f"PASS  {name}  {result.elapsed:.3f}s")
+            summary.passed += 1
+    for question in lesson.quiz:
+        if question.example is None or not isinstance(question, PredictOutputQuestion | PredictTimeQuestion):
+            continue
+        name = f"{lesson.id}/quiz/{question.id}"
+        if skip is not None:
+            out(f"SKIP  {name}  {skip}")
+            summary.skipped += 1
+            continue
+        ok, detail = question_problem(question, results[question.example])
+        out(f"{'PASS' if ok else 'FAIL'}  {name}  {detail}")
+        if ok:
+            summary.passed += 1
+        else:
+            summary.failed += 1
