@@ -1,0 +1,1 @@
+"""App-command cogs: lessons (/lessons, /lesson), runs (/run, /stop), admin (/help, /reload)."""

@@ -1,0 +1,180 @@
+"""Stream one run into one Discord message.
+
+The consumer loop feeds every event into a `RunRecord` and sets a flag; a separate editor task (the jishaku
+pattern) wakes on the flag, edits the message once with the whole current state, then waits
+`edit_interval` seconds before it may edit again, so a chatty program costs at most ~1 edit per second.
+When the run finishes the editor stops (never in the middle of an edit, so no stale edit can land after
+the final one) and one final edit shows the summary, attaching the full output when it did not fit.
+
+The message is the interaction's original response.  Interaction tokens expire after 15 minutes: when that
+is near, or an edit is refused with an invalid-token error, the stream sends a new channel message and keeps
+editing that one instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import io
+import logging
+import time
+from collections.abc import Callable
+
+import discord
+
+from bot.core.events import Finished
+from bot.core.record import RunRecord
+from bot.core.runner import Run
+from bot.discord_app.render import ATTACHMENT_NAME, Rendered, RunView, render_run
+
+log = logging.getLogger(__name__)
+
+TOKEN_LIFETIME = datetime.timedelta(minutes=15)
+TOKEN_MARGIN = datetime.timedelta(seconds=30)
+_INVALID_TOKEN_CODES = {50027, 10015}  # Invalid Webhook Token, Unknown Webhook
+
+ViewFactory = Callable[[RunRecord], discord.ui.View]
+
+
+def _token_rejected(exc: discord.HTTPException) -> bool:
+    return exc.status == 401 or exc.code in _INVALID_TOKEN_CODES
+
+
+class RunStream:
+    """Renders `run` into the response of `interaction` until the run finishes."""
+
+    def __init__(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        run: Run,
+        view: RunView,
+        *,
+        edit_interval: float,
+        components: ViewFactory,
+    ) -> None:
+        self.interaction = interaction
+        self.run = run
+        self.view = view
+        self.edit_interval = edit_interval
+        self.components = components
+        self.record = RunRecord(run.name)
+        self.restarting = False
+        self.edits = 0  # edits sent (live + final), for benchmarks and logs
+        self.first_output_at: float | None = None  # perf_counter when an edit first showed output
+        self.fallback: discord.Message | None = None
+        self._dirty = asyncio.Event()
+        self._done = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._continued = False  # the interaction token expired: output continues in a channel message
+
+    @property
+    def owner(self) -> int | None:
+        return self.run.owner
+
+    def stop_for_restart(self) -> None:
+        """Shutdown: cancel the run; the final edit says the bot is restarting."""
+        self.restarting = True
+        self.run.cancel()
+
+    async def stream(self) -> Finished | None:
+        editor = asyncio.create_task(self._editor(), name=f"run-{self.run.id}-editor")
+        try:
+            async for event in self.run:
+                self.record.add(event)
+                self._dirty.set()
+        except asyncio.CancelledError:
+            self.run.cancel()
+            raise
+        finally:
+            self._done.set()
+            self._dirty.set()
+            await asyncio.gather(editor, return_exceptions=True)
+        await self._push(final=True)
+        return self.record.finished
+
+    async def _editor(self) -> None:
+        while True:
+            await self._dirty.wait()
+            if self._done.is_set():
+                return
+            self._dirty.clear()
+            await self._push(final=False)
+            try:
+                await asyncio.wait_for(self._done.wait(), self.edit_interval)
+            except TimeoutError:
+                continue
+            return
+
+    def _render(self, final: bool) -> Rendered:
+        view = self.view
+        if self.restarting or self._continued:
+            view = RunView(
+                lesson_title=view.lesson_title,
+                example_id=view.example_id,
+                locale=view.locale,
+                expect=view.expect,
+                restarting=self.restarting,
+                continued=self._continued,
+            )
+        return render_run(self.record, view, final=final)
+
+    def _token_expiring(self) -> bool:
+        age = discord.utils.utcnow() - self.interaction.created_at
+        return age > TOKEN_LIFETIME - TOKEN_MARGIN
+
+    async def _push(self, *, final: bool) -> None:
+        async with self._lock:
+            rendered = self._render(final)
+            attempts = 3 if final else 1
+            for attempt in range(attempts):
+                try:
+                    await self._send(rendered, final)
+                    self.edits += 1
+                    if self.first_output_at is None and self.record.lines:
+                        self.first_output_at = time.perf_counter()
+                    return
+                except discord.HTTPException as exc:
+                    log.warning(
+                        "run %s: edit failed (%s %s, attempt %d/%d)",
+                        self.run.id, exc.status, exc.code, attempt + 1, attempts,
+                    )  # fmt: skip
+                    if attempt + 1 < attempts:
+                        await asyncio.sleep(1.0 + attempt)
+
+    async def _send(self, rendered: Rendered, final: bool) -> None:
+        view = self.components(self.record)
+        files = [discord.File(io.BytesIO(rendered.attachment.encode()), ATTACHMENT_NAME)] if rendered.attachment else []
+        none = discord.AllowedMentions.none()
+        if self.fallback is None and self._token_expiring():
+            log.info("run %s: interaction token about to expire; continuing in a channel message", self.run.id)
+            await self._start_fallback(final)
+            return
+        if self.fallback is None:
+            try:
+                await self.interaction.edit_original_response(
+                    content=rendered.content, attachments=files, view=view, allowed_mentions=none
+                )
+                return
+            except discord.HTTPException as exc:
+                if not _token_rejected(exc):
+                    raise
+                log.info(
+                    "run %s: interaction token rejected (%s); continuing in a channel message", self.run.id, exc.code
+                )
+            await self._start_fallback(final)
+            return
+        await self.fallback.edit(content=rendered.content, attachments=files, view=view, allowed_mentions=none)
+
+    async def _start_fallback(self, final: bool) -> None:
+        channel = self.interaction.channel
+        if channel is None or not isinstance(channel, discord.abc.Messageable):
+            raise discord.ClientException("no channel to continue the run in")
+        self._continued = True
+        rendered = self._render(final)
+        files = [discord.File(io.BytesIO(rendered.attachment.encode()), ATTACHMENT_NAME)] if rendered.attachment else []
+        self.fallback = await channel.send(
+            content=rendered.content,
+            files=files,
+            view=self.components(self.record),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
