@@ -1,0 +1,284 @@
+"""`corobot` / `python -m bot`: the composition root.
+
+Loads settings, configures logging once (stderr), builds the catalog and the runner and passes them to
+a front-end.  Nothing else in the package builds shared resources.
+
+    corobot [--config PATH] [--lessons DIR] [--locale L] [--log-level LEVEL] COMMAND
+      console                                  interactive terminal (default without DISCORD_TOKEN)
+      run LESSON[/EXAMPLE] [--json] [--width N] run one example; exit 0 only when it ends ok
+      lessons list [--json]                    lessons in prerequisite order with their example ids
+      lessons check [DIR] [--require-locales en,zh-CN]
+      lessons schema [--output PATH]
+      discord                                  the Discord bot (default when DISCORD_TOKEN is set)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from pathlib import Path
+
+from rich.console import Console
+
+from bot.config import Settings, discord_token, load_settings
+from bot.console import ConsoleApp, run_example
+from bot.console.ports import resolve, unknown_message
+from bot.core.catalog import Catalog
+from bot.core.errors import ConfigError, CorobotError, UnknownExample, UnknownLesson
+from bot.core.events import Status, event_to_dict
+from bot.core.lessons import Example, Lesson
+from bot.core.record import RunRecord
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = Path("config.yaml")
+DEFAULT_SCHEMA = Path("lessons/lesson.schema.json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+EXIT_USAGE = 2
+
+
+class CommandError(CorobotError):
+    """A problem with what was asked (unknown lesson, missing folder): one line, exit 2."""
+
+
+# --- arguments ---------------------------------------------------------------------------------------
+
+
+def _global_options() -> argparse.ArgumentParser:
+    """Options accepted before or after the command: `corobot --locale zh-CN run x` = `corobot run x --locale zh-CN`."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("global options")
+    group.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file (default: ./config.yaml)")
+    group.add_argument("--lessons", type=Path, default=argparse.SUPPRESS, help="lessons folder (overrides the config)")
+    group.add_argument("--locale", default=argparse.SUPPRESS, help="language of lesson texts, e.g. en, zh-CN")
+    group.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, default=argparse.SUPPRESS, help="log level (stderr)"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _global_options()
+    parser = argparse.ArgumentParser(
+        prog="corobot", description="Learn Python coroutines by running them.", parents=[common]
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("console", parents=[common], help="interactive terminal session")
+    run = commands.add_parser("run", parents=[common], help="run one example and show its timed output")
+    run.add_argument("ref", metavar="LESSON_ID[/EXAMPLE_ID]", help="a lesson id, optionally /example id")
+    run.add_argument("--json", action="store_true", help="one JSON object per event per line")
+    run.add_argument("--width", type=int, default=60, help="timeline width in columns (default 60)")
+    lessons = commands.add_parser("lessons", parents=[common], help="list, check or describe lessons")
+    lesson_commands = lessons.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
+    listing = lesson_commands.add_parser("list", parents=[common], help="lessons in prerequisite order")
+    listing.add_argument("--json", action="store_true", help="a JSON array")
+    check = lesson_commands.add_parser("check", parents=[common], help="validate lessons and run every example")
+    check.add_argument("dir", nargs="?", type=Path, help="lessons folder (default: the configured one)")
+    check.add_argument(
+        "--require-locales", default="", metavar="LOCALES", help="comma-separated, e.g. en,zh-CN: texts must have them"
+    )
+    schema = lesson_commands.add_parser("schema", parents=[common], help="write the lesson JSON schema")
+    schema.add_argument("--output", type=Path, default=DEFAULT_SCHEMA, help=f"default: {DEFAULT_SCHEMA}")
+    commands.add_parser("discord", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
+    return parser
+
+
+def load(args: argparse.Namespace) -> Settings:
+    """Settings from the config file (or defaults) with command-line overrides; raises ConfigError."""
+    config: Path | None = getattr(args, "config", None)
+    if config is None and DEFAULT_CONFIG.is_file():
+        config = DEFAULT_CONFIG
+    settings = load_settings(config)
+    try:
+        if getattr(args, "lessons", None) is not None:
+            settings.lessons_dir = args.lessons
+        if getattr(args, "locale", None):
+            settings.locale = args.locale
+        if getattr(args, "log_level", None):
+            settings.log_level = args.log_level
+    except ValueError as exc:  # pydantic's ValidationError
+        raise ConfigError(f"invalid command-line option: {exc}") from None
+    return settings
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", force=True
+    )
+
+
+# --- shared pieces ------------------------------------------------------------------------------------
+
+
+def _catalog(root: Path, *, load: bool = True) -> Catalog:
+    """The catalog over `root`, loaded (load errors logged as warnings) unless `load` is False."""
+    if not root.is_dir():
+        raise CommandError(f"lessons folder {str(root)!r} does not exist (set lessons_dir or pass --lessons DIR)")
+    catalog = Catalog(root)
+    if not load:
+        return catalog
+    report = catalog.load()
+    log.debug("lessons from %s: %d loaded, %d error(s)", root, len(catalog.lessons()), len(report.errors))
+    for error in report.errors:
+        log.warning("%s", error)
+    return catalog
+
+
+def _resolve(catalog: Catalog, ref: str) -> tuple[Lesson, Example]:
+    try:
+        return resolve(catalog, ref)
+    except (UnknownLesson, UnknownExample) as exc:
+        raise CommandError(unknown_message(exc, catalog)) from None
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_console(settings))
+
+
+async def _console(settings: Settings) -> int:
+    from bot.core.runner import Runner
+
+    catalog = _catalog(settings.lessons_dir)
+    async with Runner(settings.runner) as runner:
+        app = ConsoleApp(catalog, runner, locale=settings.locale)
+        loop = asyncio.get_running_loop()
+        with suppress(NotImplementedError, RuntimeError):  # not the main thread / not Unix
+            loop.add_signal_handler(signal.SIGINT, app.interrupt)
+        try:
+            return await app.run()
+        finally:
+            with suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_run(args, settings))
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.runner import Runner
+
+    catalog = _catalog(settings.lessons_dir)
+    lesson, example = _resolve(catalog, args.ref)
+    if not lesson.supported():
+        raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
+    async with Runner(settings.runner) as runner:
+        if args.json:
+            record = RunRecord(f"{example.id}.py")
+            async for event in runner.run(example.code, name=record.name, timeout=example.timeout):
+                record.add(event)
+                print(json.dumps(event_to_dict(event), ensure_ascii=False), flush=True)
+        else:
+            console = Console(highlight=False)
+            record = await run_example(console, runner, lesson, example, settings.locale, width=args.width)
+    return 0 if record.status == Status.OK else 1
+
+
+def _cmd_lessons(args: argparse.Namespace, settings: Settings) -> int:
+    action: Callable[[argparse.Namespace, Settings], int] = {
+        "list": _lessons_list,
+        "check": _lessons_check,
+        "schema": _lessons_schema,
+    }[args.lessons_command]
+    return action(args, settings)
+
+
+def _lessons_list(args: argparse.Namespace, settings: Settings) -> int:
+    catalog = _catalog(settings.lessons_dir)
+    lessons = catalog.lessons()
+    if args.json:
+        rows = [
+            {
+                "id": lesson.id,
+                "title": lesson.title.get(settings.locale),
+                "level": lesson.level,
+                "prerequisites": list(lesson.prerequisites),
+                "examples": [e.id for e in lesson.examples],
+                "questions": len(lesson.quiz),
+                "path": str(catalog.source(lesson.id)),
+            }
+            for lesson in lessons
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    width = max((len(lesson.id) for lesson in lessons), default=0)
+    for lesson in lessons:
+        examples = ", ".join(e.id for e in lesson.examples)
+        print(f"{lesson.id:<{width}}  {lesson.title.get(settings.locale)}  [{examples}]")
+    if not lessons:
+        print(f"no lessons in {settings.lessons_dir}", file=sys.stderr)
+    return 0
+
+
+def _lessons_check(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_check(args, settings))
+
+
+async def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.check import check_lessons
+    from bot.core.runner import Runner
+
+    root: Path = args.dir or settings.lessons_dir
+    catalog = _catalog(root, load=False)  # check_lessons loads it and reports every error itself
+    locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
+    async with Runner(settings.runner) as runner:
+        summary = await check_lessons(catalog, runner, require_locales=locales)
+    return summary.exit_code
+
+
+def _lessons_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.schema import write_schema
+
+    path: Path = args.output
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_schema(path)
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
+    """Reserved for the Discord front-end (another engineer replaces this body)."""
+    print("corobot: the Discord front-end is not built yet; use `corobot console`", file=sys.stderr)
+    return EXIT_USAGE
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "console": _cmd_console,
+    "run": _cmd_run,
+    "lessons": _cmd_lessons,
+    "discord": lambda args, settings: _cmd_discord(args, settings),  # looked up late so it can be replaced
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load(args)
+    except ConfigError as exc:
+        print(f"corobot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_level)
+    command = args.command or ("discord" if discord_token() else "console")
+    log.debug("command %s, lessons %s, locale %s", command, settings.lessons_dir, settings.locale)
+    try:
+        return COMMANDS[command](args, settings)
+    except CorobotError as exc:
+        print(f"corobot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
