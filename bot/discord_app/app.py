@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -13,8 +13,10 @@ import yarl
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
-from bot.core.runner import Runner
 from bot.discord_app.client import CorobotBot, stop_on_signals
+
+if TYPE_CHECKING:
+    from bot.core.runner import Runner
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -16,7 +16,6 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
-from bot.core.runner import Runner
 from bot.discord_app.cogs.admin import AdminCog
 from bot.discord_app.cogs.lessons import LessonsCog
 from bot.discord_app.cogs.runs import RunsCog
@@ -24,6 +23,9 @@ from bot.discord_app.errors import report_error
 from bot.discord_app.i18n import StringTableTranslator
 from bot.discord_app.runs import RunService
 from bot.discord_app.views.buttons import DYNAMIC_ITEMS
+
+if TYPE_CHECKING:
+    from bot.core.runner import Runner
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -20,12 +21,14 @@ from bot.config import DiscordSettings
 from bot.core.catalog import Catalog
 from bot.core.errors import RunnerClosed
 from bot.core.record import RunRecord
-from bot.core.runner import Runner
 from bot.discord_app.errors import RateLimited
 from bot.discord_app.i18n import lesson_locale
 from bot.discord_app.render import RunView
 from bot.discord_app.streaming import RunStream
 from bot.discord_app.views.buttons import run_components
+
+if TYPE_CHECKING:
+    from bot.core.runner import Runner
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,16 @@ import io
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot.core.events import Finished
 from bot.core.record import RunRecord
-from bot.core.runner import Run
 from bot.discord_app.render import ATTACHMENT_NAME, Rendered, RunView, render_run
+
+if TYPE_CHECKING:
+    from bot.core.runner import Run
 
 log = logging.getLogger(__name__)
 
