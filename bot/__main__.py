@@ -20,7 +20,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -165,10 +165,9 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.core.runner import Runner
-
     catalog = _catalog(settings.lessons_dir)
     lesson, example = _resolve(catalog, args.ref)
+    from bot.core.runner import Runner
     if not lesson.supported():
         raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
     async with Runner(settings.runner) as runner:
@@ -259,6 +258,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 }
 
 
+def choose_command(command: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The command to run: the one given, else `discord` when DISCORD_TOKEN is set, else `console`."""
+    if command:
+        return command
+    return "discord" if discord_token(environ) else "console"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -268,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"corobot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.log_level)
-    command = args.command or ("discord" if discord_token() else "console")
+    command = choose_command(args.command)
     log.debug("command %s, lessons %s, locale %s", command, settings.lessons_dir, settings.locale)
     try:
         return COMMANDS[command](args, settings)
