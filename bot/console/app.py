@@ -144,6 +144,13 @@ class ConsoleApp:
     async def run(self) -> int:
         """The read-eval-print loop; returns an exit code (0)."""
         self.console.print(Text("corobot console", style="bold"), Text(f"— {self.runner.describe()}", style="dim"))
+        errors = self.catalog.errors
+        if errors:
+            self.console.print(Text(f"{len(errors)} problem(s) in the lesson files:", style="yellow"))
+            for error in errors[:5]:
+                self.console.print(Text(f"  {error}", style="yellow"))
+            if len(errors) > 5:
+                self.console.print(Text("  … `corobot lessons check` lists them all", style="yellow"))
         self.console.print(Text("type `help` for commands, `list` to see the lessons", style="dim"))
         while not self._stopping:
             self.console.print(PROMPT, end="", markup=False, highlight=False)

@@ -52,6 +52,9 @@ class CatalogPort(Protocol):
 
     def refresh(self) -> ReportPort: ...
 
+    @property
+    def errors(self) -> list[LessonError]: ...
+
 
 def split_ref(ref: str) -> tuple[str, str | None]:
     """`lesson/example` -> ("lesson", "example"); `lesson` -> ("lesson", None)."""

@@ -139,6 +139,16 @@ class ScriptedRunner:
         return "scripted runner"
 
 
+async def test_load_errors_are_shown_at_start(lessons_dir: Path) -> None:
+    (lessons_dir / "03-broken.yaml").write_text("id: broken\ntitle: x\nexampels: []\n", encoding="utf-8")
+    catalog = Catalog(lessons_dir)
+    catalog.load()
+    seen = await _session(catalog, ScriptedRunner([]), "list\n")
+    assert re.search(r"\d+ problem\(s\) in the lesson files:", seen)
+    assert "03-broken.yaml:" in seen
+    assert " 1. hello" in seen  # the good lessons still work
+
+
 async def _session(catalog: Catalog, runner: object, script: str, locale: str | None = None) -> str:
     out = io.StringIO()
     console = Console(file=out, width=100, color_system=None, force_terminal=False)
@@ -160,6 +170,7 @@ def _lines_between(text: str, start: str, stop: str) -> Iterator[str]:
 
 async def test_list_show_help_and_quit(catalog: Catalog) -> None:
     seen = await _session(catalog, ScriptedRunner([]), "help\nlist\nshow 1\nquit\nlist\n")
+    assert "problem(s)" not in seen
     assert "run ID[/EXAMPLE]" in seen
     assert re.search(r" 1\. hello\s+Hello tasks", seen)
     assert re.search(r" 2\. world\s+World", seen)  # the prerequisite comes first
@@ -238,4 +249,3 @@ async def test_line_reader_reads_then_stays_at_eof() -> None:
     assert [await reader.readline(), await reader.readline()] == ["one", "two"]
     assert await reader.readline() is None
     assert await reader.readline() is None
-
