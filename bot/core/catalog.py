@@ -209,7 +209,8 @@ class Catalog:
             if before.get(lesson_id) is not entry.lesson:
                 report.loaded.append(lesson_id)
         report.removed = [lesson_id for lesson_id in before if lesson_id not in self._active]
-        report.errors.extend(e for e in self._link_errors if full or str(e) not in old_links)
+        reread = {str(path) for path in parsed}  # an author who saves a file sees its cross-file errors again
+        report.errors.extend(e for e in self._link_errors if full or e.path in reread or str(e) not in old_links)
         return report
 
     def _resolve(self) -> None:
