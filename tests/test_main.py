@@ -6,9 +6,13 @@ import importlib
 import importlib.util
 import json
 import os
+import queue
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -220,3 +224,75 @@ def test_lessons_check(workdir: Path) -> None:
     bad = corobot(workdir, "lessons", "check", "lessons")
     assert bad.returncode != 0
     assert "d-broken.yaml:" in bad.stdout + bad.stderr
+
+
+SLOW = """\
+id: slow
+title: Slow
+examples:
+  - id: nap
+    code: |
+      import asyncio
+
+      async def main():
+          print("start", flush=True)
+          await asyncio.sleep(30)
+          print("never")
+
+      asyncio.run(main())
+"""
+
+
+@needs_runner
+def test_console_ctrl_c_stops_the_run_not_the_session(workdir: Path) -> None:
+    (workdir / "lessons" / "slow.yaml").write_text(SLOW, encoding="utf-8")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("COROBOT_") and k != "DISCORD_TOKEN"}
+    environ["PYTHONPATH"] = str(REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        cwd=workdir,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+
+    def wait_for(text: str, within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=0.2))
+            except queue.Empty:
+                continue
+            if text in seen[-1]:
+                return
+        raise AssertionError(f"{text!r} never appeared in:\n{''.join(seen)}")
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write("run slow\n")
+        proc.stdin.flush()
+        wait_for("start")
+        proc.send_signal(signal.SIGINT)
+        wait_for("status: cancelled")
+        proc.stdin.write("list\nquit\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=30) == 0
+        time.sleep(0.2)  # let the pump thread drain the last lines
+        while not lines.empty():
+            seen.append(lines.get())
+        text = "".join(seen)
+        assert "never" not in text and " 1. hello" in text and text.rstrip().endswith("bye")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -105,7 +105,7 @@ async def run_example(
         record.add(event)
         line = event_text(event)
         if line is not None:
-            console.print(line, no_wrap=False, crop=False, markup=False, highlight=False)
+            console.print(line, soft_wrap=True)  # no inserted line breaks: pipes get the lines intact
     print_summary(console, record, example, locale, width=width)
     return record
 

@@ -141,7 +141,7 @@ class RunRecord:
         output_ok: bool | None = None
         note: str | None = None
         if expect is not None and self.finished is not None:
-            if expect.elapsed is not None:
+            if expect.elapsed is not None and status_ok:  # the time of a run that went wrong tells nothing
                 target = expect.elapsed
                 elapsed_ok = target.matches(self.finished.elapsed)
                 elapsed_check = f"expected ≈ {_seconds(target.seconds)} s ± {_seconds(target.tolerance)}: "

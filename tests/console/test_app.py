@@ -213,6 +213,7 @@ async def test_run_renders_every_event_kind(catalog: Catalog) -> None:
         LoopBlocked(0.12, 0.1, line=7),
         Output("stdout", "hello 1", 0.302),
         Output("stdout", "hello 2", 0.303),
+        Output("stdout", "[bold]not markup[/bold] " + "y" * 150, 0.303),
         TaskEvent("say-1", "done", 0.302, 2),
         TaskEvent("say-2", "done", 0.303, 3),
         TaskEvent("main", "done", 0.304, 1),
@@ -224,10 +225,11 @@ async def test_run_renders_every_event_kind(catalog: Catalog) -> None:
     assert "queued: 1 run ahead of you" in seen and "queued: you are next" in seen
     assert "+0.302s  hello 1" in seen and "+0.303s  hello 2" in seen
     assert "+0.002s  [stderr] careful" in seen
+    assert "+0.303s  [bold]not markup[/bold] " + "y" * 150 + "\n" in seen  # verbatim, one line, 100 columns
     assert "event loop blocked for 120 ms (line 7)" in seen
     assert "status: ok in 0.305 s" in seen
     assert "expected ≈ 0.3 s ± 0.5: ok" in seen
-    assert "output: 2 lines as expected" in seen
+    assert "output has 1 extra line(s), from " in seen
     timeline = list(_lines_between(seen, "timeline", "corobot>"))
     assert any(line.startswith("say-1") for line in timeline), seen
     assert all(len(line) <= 60 for line in timeline)

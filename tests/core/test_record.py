@@ -67,6 +67,9 @@ def test_summary_expected_error() -> None:
     unexpected = _record(status=Status.OK).summary(expect)
     assert not unexpected.ok and unexpected.expected_status == "error"
     assert "(expected error)" in unexpected.lines()[0]
+    timed = Expect.model_validate({"elapsed": {"seconds": 1.0}})
+    killed = _record(elapsed=1.0, status=Status.KILLED).summary(timed)
+    assert killed.elapsed_check is None and killed.elapsed_ok is None and not killed.ok
 
 
 def test_summary_without_expect_or_finish() -> None:
