@@ -1,0 +1,320 @@
+"""The harness inside the program's process (stdlib only; loaded by the warm worker before it forks).
+
+`run_program()` installs the instrumentation and then runs the example as `__main__`:
+
+* `sys.stdout` / `sys.stderr` become line writers that timestamp each line with `time.perf_counter`
+  and send it as a JSON line over the run's event pipe (never mixed into the program's own fds 1/2,
+  which stay connected to separate pipes for output written below Python, e.g. `os.write(1, ...)`);
+  the byte and line caps are enforced here, before anything is sent.
+* An event-loop policy builds every loop (`asyncio.run` makes its own) as `_Loop`: `create_task`
+  records each task's lifecycle; the name is read when the event is sent (one callback later), because
+  `create_task(name=)` / `TaskGroup` name a task only after the task factory has returned.
+* Every loop callback (`Handle._run`) is timed; one that holds the loop longer than `BLOCK_THRESHOLD`
+  becomes a `blocked` event.  A watchdog thread samples the main thread's stack while a callback runs
+  long, to name the program's line.  Each loop wait is capped at `WAIT_CAP` so sleeps overshoot little.
+
+Protocol (one JSON object per line, key `k`): start, out, task, blocking, blocked, error, limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import builtins
+import io
+import json
+import linecache
+import logging
+import os
+import selectors
+import sys
+import threading
+import time
+import traceback
+import types
+from collections.abc import Callable, Coroutine
+from contextvars import Context
+from typing import Any, NoReturn, TypeVar
+
+log = logging.getLogger(__name__)
+
+BLOCK_THRESHOLD = 0.05  # seconds a callback may hold the loop before it counts as blocking
+WAIT_CAP = 0.02  # longest single wait of the loop's selector
+WATCH_INTERVAL = 0.02  # how often the watchdog looks at the running callback
+MAX_TASK_EVENTS = 5000  # task events sent per run; more are dropped
+
+_T = TypeVar("_T")
+_INTERNAL_TASKS = {"BaseEventLoop.shutdown_asyncgens", "BaseEventLoop.shutdown_default_executor"}  # asyncio.run
+
+
+class Harness:
+    """Per-run state shared by the output writers, the loop hooks and the watchdog."""
+
+    def __init__(self, fd: int, name: str, out_bytes: int, out_lines: int) -> None:
+        self.fd = fd
+        self.name = name
+        self.out_bytes = out_bytes
+        self.out_lines = out_lines
+        self.used_bytes = 0
+        self.used_lines = 0
+        self.lock = threading.Lock()
+        self.t0 = time.perf_counter()
+        self.main_ident = threading.get_ident()
+        self.pending: list[tuple[asyncio.Task[Any], int, float]] = []
+        self.task_ids = 0
+        self.task_events = 0
+        self.partial: dict[str, str] = {"stdout": "", "stderr": ""}
+        self.cb_seq = 0
+        self.cb_start = 0.0
+        self.sample: tuple[int, int | None] = (-1, None)
+        self.watchdog: threading.Thread | None = None
+
+    # -- the pipe ------------------------------------------------------------------------------
+    def send(self, obj: dict[str, Any]) -> None:
+        data = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
+        with self.lock:
+            view = memoryview(data)
+            while view:
+                try:
+                    n = os.write(self.fd, view)
+                except InterruptedError:
+                    continue
+                except OSError:  # the parent is gone: nothing left to report to
+                    os._exit(1)
+                view = view[n:]
+
+    def now(self) -> float:
+        return time.perf_counter() - self.t0
+
+    # -- output --------------------------------------------------------------------------------
+    def write(self, stream: str, text: str) -> None:
+        if threading.get_ident() == self.main_ident:
+            self.flush_tasks()
+        buf = self.partial[stream] + text
+        *lines, rest = buf.split("\n")
+        for line in lines:
+            self._line(stream, line, newline=True)
+        self.partial[stream] = rest
+        if self.used_bytes + len(rest) > self.out_bytes:  # an endless line without a newline
+            self.partial[stream] = ""
+            self._line(stream, rest, newline=False)
+
+    def _line(self, stream: str, line: str, *, newline: bool) -> None:
+        size = len(line.encode("utf-8", "backslashreplace")) + (1 if newline else 0)
+        if self.used_bytes + size > self.out_bytes or self.used_lines + 1 > self.out_lines:
+            room = max(0, self.out_bytes - self.used_bytes)
+            if room and self.used_lines < self.out_lines:
+                cut = line.encode("utf-8", "backslashreplace")[:room].decode("utf-8", "ignore")
+                self.send({"k": "out", "s": stream, "x": cut, "t": self.now()})
+            self.send({"k": "limit", "w": "output", "t": self.now()})
+            os._exit(0)
+        self.used_bytes += size
+        self.used_lines += 1
+        self.send({"k": "out", "s": stream, "x": line, "t": self.now()})
+
+    def flush_partial(self) -> None:
+        for stream, rest in self.partial.items():
+            if rest:
+                self.partial[stream] = ""
+                self._line(stream, rest, newline=False)
+
+    # -- tasks ---------------------------------------------------------------------------------
+    def task_created(self, task: asyncio.Task[Any]) -> None:
+        coro = task.get_coro()
+        if getattr(coro, "__qualname__", "") in _INTERNAL_TASKS:
+            return
+        self.task_ids += 1
+        self.pending.append((task, self.task_ids, self.now()))
+        task_id = self.task_ids
+        task.add_done_callback(lambda t: self.task_done(t, task_id))
+
+    def flush_tasks(self) -> None:
+        while self.pending:
+            task, task_id, t = self.pending.pop(0)
+            self._task_event(task.get_name(), "created", t, task_id)
+
+    def task_done(self, task: asyncio.Task[Any], task_id: int) -> None:
+        self.flush_tasks()
+        if task.cancelled():
+            kind = "cancelled"
+        else:  # `_exception`, not exception(): keep "exception was never retrieved" for the lesson
+            kind = "failed" if getattr(task, "_exception", None) is not None else "done"
+        self._task_event(task.get_name(), kind, self.now(), task_id)
+
+    def _task_event(self, name: str, kind: str, t: float, task_id: int) -> None:
+        self.task_events += 1
+        if self.task_events <= MAX_TASK_EVENTS:
+            self.send({"k": "task", "n": name, "e": kind, "t": t, "i": task_id})
+
+    # -- blocking callbacks ----------------------------------------------------------------------
+    def start_watchdog(self) -> None:
+        if self.watchdog is not None:
+            return
+        old = threading.stack_size(256 * 1024)  # thread stacks count against RLIMIT_AS
+        try:
+            self.watchdog = threading.Thread(target=self._watch, name="corobot-watchdog", daemon=True)
+            self.watchdog.start()
+        finally:
+            threading.stack_size(old)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(WATCH_INTERVAL)
+            seq, start = self.cb_seq, self.cb_start
+            if not start or self.sample[0] == seq or time.perf_counter() - start < BLOCK_THRESHOLD:
+                continue
+            line = self.program_line(sys._current_frames().get(self.main_ident))
+            if self.cb_seq != seq:
+                continue
+            self.sample = (seq, line)
+            self.send({"k": "blocking", "t": start - self.t0, "l": line})
+
+    def program_line(self, frame: types.FrameType | None) -> int | None:
+        while frame is not None:
+            if frame.f_code.co_filename == self.name:
+                return frame.f_lineno
+            frame = frame.f_back
+        return None
+
+    def callback_done(self, seq: int, start: float) -> None:
+        duration = time.perf_counter() - start
+        if duration > BLOCK_THRESHOLD:
+            line = self.sample[1] if self.sample[0] == seq else None
+            self.send({"k": "blocked", "d": duration, "t": start - self.t0, "l": line})
+
+
+class _Writer(io.TextIOBase):
+    """`sys.stdout` / `sys.stderr` for the program: every line goes out with its time."""
+
+    def __init__(self, harness: Harness, stream: str, fd: int) -> None:
+        super().__init__()
+        self._harness = harness
+        self._stream = stream
+        self._fd = fd
+
+    encoding = "utf-8"
+    errors = "backslashreplace"
+
+    @property
+    def line_buffering(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, s: str) -> int:
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        self._harness.write(self._stream, s)
+        return len(s)
+
+
+class _CappedSelector(selectors.DefaultSelector):
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is None or timeout > WAIT_CAP:
+            timeout = WAIT_CAP
+        result: list[tuple[selectors.SelectorKey, int]] = super().select(timeout)
+        return result
+
+
+def install(harness: Harness) -> None:
+    """Hook loop creation, task creation and callback timing for every loop the program makes."""
+
+    class _Loop(asyncio.SelectorEventLoop):
+        def create_task(  # type: ignore[override]
+            self, coro: Coroutine[Any, Any, _T], *, name: str | None = None, context: Context | None = None
+        ) -> asyncio.Task[_T]:
+            task = super().create_task(coro, name=name, context=context)
+            harness.task_created(task)
+            return task
+
+    class _Policy(asyncio.DefaultEventLoopPolicy):
+        def new_event_loop(self) -> asyncio.AbstractEventLoop:
+            harness.start_watchdog()
+            return _Loop(_CappedSelector())
+
+    original: Callable[[asyncio.Handle], None] = asyncio.Handle._run
+    main_ident = harness.main_ident
+
+    def _run(handle: asyncio.Handle) -> None:
+        if threading.get_ident() != main_ident:
+            original(handle)
+            return
+        if harness.pending:
+            harness.flush_tasks()
+        harness.cb_seq += 1
+        seq = harness.cb_seq
+        start = harness.cb_start = time.perf_counter()
+        try:
+            original(handle)
+        finally:
+            harness.cb_start = 0.0
+            harness.callback_done(seq, start)
+
+    setattr(asyncio.Handle, "_run", _run)  # noqa: B010
+    asyncio.set_event_loop_policy(_Policy())
+
+
+def format_error(exc: BaseException, name: str) -> tuple[str, str]:
+    """('Type: message', traceback text) keeping only the program's frames (and where it was raised)."""
+    error = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    if isinstance(exc, SyntaxError):
+        body = "".join(traceback.format_exception_only(type(exc), exc))
+        return error, body
+    frames = traceback.extract_tb(exc.__traceback__)
+    keep = [f for f in frames if f.filename == name]
+    if frames and frames[-1].filename != name:
+        keep.append(frames[-1])
+    text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(keep))
+    text += "".join(traceback.format_exception_only(type(exc), exc))
+    return error, text
+
+
+def run_program(code: bytes, name: str, event_fd: int, out_bytes: int, out_lines: int) -> NoReturn:
+    """Run the example as `__main__` with all instrumentation; never returns."""
+    harness = Harness(event_fd, name, out_bytes, out_lines)
+    install(harness)
+    sys.stdout = _Writer(harness, "stdout", 1)
+    sys.stderr = _Writer(harness, "stderr", 2)
+    setattr(sys, "__stdout__", sys.stdout)  # noqa: B010
+    setattr(sys, "__stderr__", sys.stderr)  # noqa: B010
+    source = code.decode("utf-8", "replace")
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    module = types.ModuleType("__main__")
+    module.__dict__.update(__file__=name, __builtins__=builtins, __cached__=None)
+    sys.modules["__main__"] = module
+    sys.argv = [name]
+    exit_code = 0
+    harness.t0 = time.perf_counter()
+    harness.send({"k": "start", "t0": harness.t0, "pid": os.getpid(), "uid": os.getuid()})
+    try:
+        program = compile(source, name, "exec", dont_inherit=True)
+        exec(program, module.__dict__)
+    except SystemExit as exc:
+        if exc.code is None:
+            exit_code = 0
+        elif isinstance(exc.code, int):
+            exit_code = exc.code
+        else:
+            harness.write("stderr", f"{exc.code}\n")
+            exit_code = 1
+    except BaseException as exc:
+        error, text = format_error(exc, name)
+        harness.send({"k": "error", "type": type(exc).__name__, "e": error, "tb": text, "t": harness.now()})
+        exit_code = 1
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]  # wait for non-daemon threads, as at exit
+        atexit._run_exitfuncs()
+    except BaseException as exc:
+        error, text = format_error(exc, name)
+        harness.send({"k": "error", "type": type(exc).__name__, "e": error, "tb": text, "t": harness.now()})
+        exit_code = exit_code or 1
+    harness.flush_tasks()
+    harness.flush_partial()
+    os._exit(exit_code & 0xFF)

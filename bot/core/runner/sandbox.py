@@ -1,0 +1,127 @@
+"""How the warm worker is started: the bubblewrap command line, a clean environment, and run uids.
+
+The sandbox binds only what Python needs, read-only (`/usr`, the `/bin`-style links, a few files of
+`/etc`, the interpreter's prefixes and this package's directory), so config files and the data folder
+are not there.  It has no network, its own pid/ipc/uts namespaces, a private size-capped `/tmp`, and
+dies with the bot.  As root it keeps no user namespace (bubblewrap would map only uid 0) and only the
+capabilities the worker needs to hand each run a uid of its own (CAP_SETUID/SETGID/KILL/CHOWN).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RUNNER_DIR = Path(__file__).resolve().parent
+WORKER_SCRIPT = RUNNER_DIR / "worker.py"
+SANDBOX_TMP_BYTES = 64 * 1024 * 1024
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/alternatives",
+)
+UID_BASE = 1_000_000  # run uids: UID_BASE + block * UID_BLOCK + slot
+UID_BLOCK = 65_536
+UID_BLOCKS = 1_000
+
+
+def clean_env() -> dict[str, str]:
+    """The worker's whole environment: nothing from ours (no DISCORD_TOKEN, no COROBOT_*)."""
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+
+def worker_command() -> list[str]:
+    return [sys.executable, "-I", "-u", str(WORKER_SCRIPT)]
+
+
+def find_bwrap() -> str | None:
+    return shutil.which("bwrap")
+
+
+def _prefixes() -> list[str]:
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths.add(str(Path(os.path.realpath(sys.executable)).parent.parent))
+    out = []
+    for path in sorted(paths):
+        if path != "/" and not path.startswith("/usr/") and path != "/usr" and os.path.isdir(path):
+            out.append(path)
+    return out
+
+
+def bwrap_command(bwrap: str, *, as_root: bool) -> list[str]:
+    """The bubblewrap prefix for the worker command."""
+    args = [bwrap, "--die-with-parent", "--new-session"]
+    if as_root:
+        args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
+        args += ["--cap-add", "CAP_CHOWN"]
+    else:
+        args += ["--unshare-all"]
+    args += ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for path in ETC_FILES:
+        args += ["--ro-bind-try", path, path]
+    for prefix in _prefixes():
+        args += ["--ro-bind", prefix, prefix]
+    args += ["--ro-bind", str(RUNNER_DIR), str(RUNNER_DIR)]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(SANDBOX_TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    args += ["--clearenv"]
+    for key, value in clean_env().items():
+        args += ["--setenv", key, value]
+    return [*args, "--"]
+
+
+def unreadable_prefix() -> str | None:
+    """A path on the way to the standard library that other uids cannot traverse (sandbox off, as root)."""
+    path = Path(sys.base_prefix)
+    for part in [path, *path.parents]:
+        with contextlib.suppress(OSError):
+            if not part.stat().st_mode & 0o001:
+                return str(part)
+    return None
+
+
+class UidBlock:
+    """A block of uids no other Runner on this machine uses, held by an flock for the Runner's life."""
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+        self.base = 0
+
+    def acquire(self) -> int:
+        folder = Path(tempfile.gettempdir()) / "corobot-uid-blocks"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        for block in range(UID_BLOCKS):
+            fd = os.open(folder / f"{block}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            self._fd = fd
+            self.base = UID_BASE + block * UID_BLOCK
+            return self.base
+        raise RuntimeError("no free uid block for the runner")
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
