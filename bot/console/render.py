@@ -111,8 +111,10 @@ def event_text(event: Event) -> Text | None:
         return Text(f"queued: {ahead} run{'s' if ahead != 1 else ''} ahead of you", style="yellow")
     if isinstance(event, LoopBlocked):
         where = f" (line {event.line})" if event.line is not None else ""
+        # reported when the block ends: stamp it then, so the times on the left keep increasing
         return Text(
-            f"{format_offset(event.t)}  event loop blocked for {event.duration * 1000:.0f} ms{where}",
+            f"{format_offset(event.t + event.duration)}  event loop was blocked for {event.duration * 1000:.0f} ms "
+            f"since {format_offset(event.t)}{where}",
             style="bold yellow",
         )
     return None  # Started, TaskEvent, Finished: shown by the summary and the timeline

@@ -226,7 +226,7 @@ async def test_run_renders_every_event_kind(catalog: Catalog) -> None:
     assert "+0.302s  hello 1" in seen and "+0.303s  hello 2" in seen
     assert "+0.002s  [stderr] careful" in seen
     assert "+0.303s  [bold]not markup[/bold] " + "y" * 150 + "\n" in seen  # verbatim, one line, 100 columns
-    assert "event loop blocked for 120 ms (line 7)" in seen
+    assert "+0.220s  event loop was blocked for 120 ms since +0.100s (line 7)" in seen
     assert "status: ok in 0.305 s" in seen
     assert "expected ≈ 0.3 s ± 0.5: ok" in seen
     assert "output has 1 extra line(s), from " in seen
