@@ -138,7 +138,7 @@ def print_summary(
             console.print(Text(line, style="green" if good else "red"))
         else:
             console.print(Text(line))
-    timeline = render_timeline(record, width=width)
+    timeline = render_timeline(record, width=min(width, max(console.width, 24)))  # fit narrow terminals
     if timeline:
         console.print()
         console.print(Text("timeline", style="bold"))

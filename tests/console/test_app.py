@@ -251,3 +251,24 @@ async def test_line_reader_reads_then_stays_at_eof() -> None:
     assert [await reader.readline(), await reader.readline()] == ["one", "two"]
     assert await reader.readline() is None
     assert await reader.readline() is None
+
+
+def test_summary_timeline_fits_a_narrow_terminal() -> None:
+    from bot.console.render import print_summary
+    from bot.core.record import RunRecord
+
+    events: list[Event] = [
+        Started(),
+        TaskEvent("main", "created", 0.0, 1),
+        TaskEvent("worker-with-a-long-name", "created", 0.1, 2),
+        TaskEvent("worker-with-a-long-name", "cancelled", 0.6, 2),
+        TaskEvent("main", "done", 1.0, 1),
+        Finished(Status.OK, 1.0),
+    ]
+    for width, limit in ((40, 40), (120, 60)):
+        out = io.StringIO()
+        print_summary(Console(file=out, width=width, color_system=None), RunRecord.from_events(events), None, None)
+        timeline = list(_lines_between(out.getvalue() + "corobot>", "timeline", "corobot>"))
+        assert any(line.startswith("main") for line in timeline)
+        assert max(len(line) for line in timeline) <= limit, out.getvalue()
+        assert any(len(line) > limit - 5 for line in timeline)  # uses the room it has
