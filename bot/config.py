@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from bot.core.errors import ConfigError, LessonError
 from bot.core.yamlsource import describe_validation_error, load_yaml
@@ -117,6 +118,15 @@ def _env_value(value: str) -> Any:
     return None if value.lower() in {"null", "none"} else value
 
 
+def _env_error(error: ErrorDetails) -> str:
+    """`COROBOT_RUNNER__MAX_CONCURRENT: <reason>` for a validation error of the merged settings."""
+    keys = [str(part) for part in error["loc"] if isinstance(part, str) and part.isidentifier()]
+    variable = ENV_PREFIX + "__".join(keys).upper()
+    reason = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"]
+    given = f" (got {error['input']!r})" if error["type"] not in {"extra_forbidden", "missing"} else ""
+    return f"{variable}: {reason}{given}"
+
+
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in extra.items():
@@ -159,16 +169,18 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     overrides = _env_overrides(env)
     if _find_token_keys(overrides):
         raise ConfigError(f"set the Discord token as {TOKEN_ENV}, not as a COROBOT_* variable")
+    if locator is not None:
+        # the file alone first, so its errors carry file:line and an override's never do
+        try:
+            Settings.model_validate(data)
+        except ValidationError as exc:
+            details = "; ".join(str(e) for e in describe_validation_error(exc, locator, Settings))
+            raise ConfigError(f"invalid settings in {where}: {details}") from None
     try:
         settings = Settings.model_validate(_merge(data, overrides))
     except ValidationError as exc:
-        if locator is not None:
-            details = "; ".join(str(e) for e in describe_validation_error(exc, locator))
-        else:
-            details = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
-            )
-        raise ConfigError(f"invalid settings ({where}, COROBOT_* overrides): {details}") from None
+        details = "; ".join(_env_error(e) for e in exc.errors(include_url=False))
+        raise ConfigError(f"invalid COROBOT_* environment override: {details}") from None
     if settings.runner.timeout_default > settings.runner.timeout_max:
         raise ConfigError(
             f"{where}: runner.timeout_default ({settings.runner.timeout_default}) exceeds "
