@@ -18,7 +18,8 @@ Quick start::
 Pointing discord.py here without the harness: ``discord.http.Route.BASE = fd.api_base`` and
 ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fd.gateway_url)`` (class attributes read on
 every request/connection; :func:`patched_endpoints` sets and restores them). Pass
-``guild_ready_timeout=0.05`` to the client or ``on_ready`` comes 2 s after GUILD_CREATE.
+``guild_ready_timeout=0.05`` to the client or ``on_ready`` comes 2 s after GUILD_CREATE. discord.py sleeps
+5 s in ``Client.before_identify_hook`` before every re-IDENTIFY (after op 9): override it in a test bot.
 
 Importing: ``tests/__init__.py`` exists, so a test module can ``from tests.fakediscord import …`` when pytest
 puts the repo root on ``sys.path`` — i.e. when the test's own directory has an ``__init__.py`` too.

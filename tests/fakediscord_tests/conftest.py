@@ -61,6 +61,11 @@ class DemoBot(commands.Bot):
         self.add_listener(on_resumed)
         self.add_listener(on_interaction)
 
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # discord.py sleeps 5 s before every re-IDENTIFY (Discord's identify rate limit); not against the emulator.
+        if not initial:
+            self.events.append("reidentify")
+
     async def setup_hook(self) -> None:
         build_tree(self)
         guild = discord.Object(self.guild_id)
