@@ -1,0 +1,167 @@
+"""Isolation: environment, network, files, process limits and cleanup, with and without bubblewrap."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.core.errors import RunnerError
+from bot.core.events import Status
+from bot.core.runner import Runner, sandbox
+
+from .conftest import LAG_LIMIT, LagProbe, collect, lines, make_settings, run_uid_processes
+
+pytestmark = [
+    pytest.mark.timeout(60),
+    pytest.mark.skipif(os.geteuid() != 0, reason="separate run uids need root"),
+]
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+REPO = Path(__file__).resolve().parents[3]
+
+FORK_FLOOD = """\
+import os, time
+print(os.getuid(), flush=True)
+made = 0
+try:
+    for _ in range(300):
+        if os.fork() == 0:
+            time.sleep(100)
+            os._exit(0)
+        made += 1
+except OSError as exc:
+    print("fork refused:", type(exc).__name__, flush=True)
+print(made, flush=True)
+"""
+
+ESCAPE = """\
+import os, time
+print(os.getuid(), flush=True)
+read, write = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(100)
+        os._exit(0)
+    os.write(write, str(pid).encode())
+    os._exit(0)
+print(os.read(read, 32).decode(), flush=True)
+"""
+
+
+@pytest.fixture(params=["auto", "off"])
+async def any_runner(request, make_runner) -> Runner:
+    if request.param == "auto" and shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed")
+    runner: Runner = await make_runner(sandbox=request.param, processes=64)
+    assert runner.sandboxed == (request.param == "auto")
+    return runner
+
+
+async def test_fork_flood_is_bounded_and_cleaned_up(any_runner: Runner, lag: LagProbe) -> None:
+    events, done = await collect(any_runner.run(FORK_FLOOD, timeout=10))
+    out = [o.text for o in lines(events)]
+    assert done.status == Status.OK, (done, out)
+    uid, made = int(out[0]), int(out[-1])
+    assert "fork refused: BlockingIOError" in out
+    assert 0 < made < 64
+    assert uid != 0 and run_uid_processes(uid) == []
+    assert lag.worst < LAG_LIMIT
+
+
+async def test_setsid_escapee_is_gone_after_the_run(any_runner: Runner) -> None:
+    events, done = await collect(any_runner.run(ESCAPE))
+    out = [o.text for o in lines(events)]
+    assert done.status == Status.OK, (done, out)
+    uid, pid = int(out[0]), int(out[1])
+    assert run_uid_processes(uid) == []
+    if not any_runner.sandboxed:  # same pid namespace: the escapee's pid means something here
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+async def test_environment_has_no_secrets(make_runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "very-secret-token-123")
+    monkeypatch.setenv("COROBOT_RUNNER__MEMORY_MB", "512")
+    for mode in ("auto", "off"):
+        runner: Runner = await make_runner(sandbox=mode)
+        events, done = await collect(runner.run("import os\nprint(sorted(os.environ.items()))\n"))
+        text = "\n".join(o.text for o in lines(events))
+        assert done.status == Status.OK, done
+        assert runner._worker is not None and runner._worker.pid is not None  # the worker process itself too
+        text += Path(f"/proc/{runner._worker.pid}/environ").read_bytes().decode()
+        assert "very-secret-token-123" not in text and "DISCORD_TOKEN" not in text and "COROBOT" not in text
+        assert "PATH" in text  # the probe did read the environment
+
+
+@needs_bwrap
+async def test_sandbox_has_no_network(make_runner) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    code = (
+        "import socket\ntry:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
+        "    print('connected')\nexcept OSError as exc:\n    print('no network:', type(exc).__name__)\n"
+    )
+    try:
+        for mode, expected in (("auto", "no network"), ("off", "connected")):
+            runner: Runner = await make_runner(sandbox=mode)
+            events, _ = await collect(runner.run(code))
+            assert lines(events)[0].text.startswith(expected), (mode, lines(events))
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@needs_bwrap
+async def test_sandbox_filesystem_is_read_only_and_hides_the_repo(runner: Runner) -> None:
+    code = f"""\
+import os
+print(os.path.exists({str(REPO / "pyproject.toml")!r}))
+print(os.path.exists("/root/.bash_history") or os.path.exists("/home"))
+try:
+    open("/usr/corobot-test", "w")
+except OSError as exc:
+    print(type(exc).__name__)
+with open("scratch.txt", "w") as f:
+    f.write("temp is writable")
+print(open("scratch.txt").read())
+"""
+    events, done = await collect(runner.run(code))
+    assert done.status == Status.OK, done
+    assert [o.text for o in lines(events)] == ["False", "False", "OSError", "temp is writable"] or [
+        o.text for o in lines(events)
+    ] == ["False", "False", "PermissionError", "temp is writable"]
+
+
+async def test_sandbox_off_runs_with_rlimits(make_runner) -> None:
+    runner: Runner = await make_runner(sandbox="off")
+    assert not runner.sandboxed and "no sandbox" in runner.describe()
+    code = "import resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20)\nbytearray(2**32)\n"
+    events, done = await collect(runner.run(code))
+    assert lines(events)[0].text == str(runner.settings.memory_mb)
+    assert done.status == Status.MEMORY_LIMIT
+
+
+async def test_sandbox_required_without_bwrap_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
+    runner = Runner(make_settings(sandbox="required"))
+    with pytest.raises(RunnerError, match="bubblewrap"):
+        await runner.start()
+    await runner.close()
+
+
+async def test_auto_without_bwrap_warns_once(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
+    async with Runner(make_settings(sandbox="auto")) as runner:
+        assert not runner.sandboxed
+        assert (await runner.run("print(1)").wait()).status == Status.OK
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "WITHOUT a sandbox" in r.message]
+    assert len(warnings) == 1
