@@ -30,10 +30,13 @@ from bot.config import Settings, discord_token, load_settings
 from bot.console import ConsoleApp, run_example
 from bot.console.ports import resolve, unknown_message
 from bot.core.catalog import Catalog
+from bot.core.check import check_lessons
 from bot.core.errors import ConfigError, CorobotError, UnknownExample, UnknownLesson
 from bot.core.events import Status, event_to_dict
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord
+from bot.core.runner import Runner
+from bot.core.schema import write_schema
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +148,6 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _console(settings: Settings) -> int:
-    from bot.core.runner import Runner
-
     catalog = _catalog(settings.lessons_dir)
     async with Runner(settings.runner) as runner:
         app = ConsoleApp(catalog, runner, locale=settings.locale)
@@ -167,7 +168,6 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     catalog = _catalog(settings.lessons_dir)
     lesson, example = _resolve(catalog, args.ref)
-    from bot.core.runner import Runner
     if not lesson.supported():
         raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
     async with Runner(settings.runner) as runner:
@@ -223,9 +223,6 @@ def _lessons_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.core.check import check_lessons
-    from bot.core.runner import Runner
-
     root: Path = args.dir or settings.lessons_dir
     catalog = _catalog(root, load=False)  # check_lessons loads it and reports every error itself
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
@@ -235,8 +232,6 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _lessons_schema(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.core.schema import write_schema
-
     path: Path = args.output
     path.parent.mkdir(parents=True, exist_ok=True)
     write_schema(path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import os
 import queue
@@ -64,17 +62,6 @@ examples:
   - id: only
     code: print("world")
 """
-
-
-def _runner_available() -> bool:
-    if importlib.util.find_spec("bot.core.runner") is None:
-        return False
-    return hasattr(importlib.import_module("bot.core.runner"), "Runner")
-
-
-needs_runner = pytest.mark.skipif(
-    not _runner_available(), reason="bot.core.runner is not built yet (another engineer is writing it)"
-)
 
 
 @pytest.fixture
@@ -177,7 +164,6 @@ def test_lessons_schema(workdir: Path) -> None:
     assert "properties" in schema or "$defs" in schema
 
 
-@needs_runner
 def test_run_prints_timed_lines_and_summary(workdir: Path) -> None:
     done = corobot(workdir, "run", "hello/two-tasks")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -188,7 +174,6 @@ def test_run_prints_timed_lines_and_summary(workdir: Path) -> None:
     assert re.search(r"^say-1 ", done.stdout, re.MULTILINE), "the timeline shows the tasks"
 
 
-@needs_runner
 def test_run_json_lines(workdir: Path) -> None:
     done = corobot(workdir, "run", "hello", "--json")
     assert done.returncode == 0, done.stderr
@@ -201,14 +186,12 @@ def test_run_json_lines(workdir: Path) -> None:
     assert {e["name"] for e in events if e["type"] == "task"} >= {"say-1", "say-2"}
 
 
-@needs_runner
 def test_failing_program_exits_non_zero(workdir: Path) -> None:
     done = corobot(workdir, "run", "hello/boom")
     assert done.returncode == 1
     assert "status: error" in done.stdout and "ValueError" in done.stdout and "boom" in done.stdout
 
 
-@needs_runner
 def test_console_session_over_pipes(workdir: Path) -> None:
     done = corobot(workdir, "console", stdin="list\nrun world\nquit\n")
     assert done.returncode == 0, done.stderr
@@ -216,7 +199,6 @@ def test_console_session_over_pipes(workdir: Path) -> None:
     assert done.stdout.rstrip().endswith("bye")
 
 
-@needs_runner
 def test_lessons_check(workdir: Path) -> None:
     good = corobot(workdir, "lessons", "check")
     assert good.returncode == 0, good.stdout + good.stderr
@@ -243,7 +225,6 @@ examples:
 """
 
 
-@needs_runner
 def test_console_ctrl_c_stops_the_run_not_the_session(workdir: Path) -> None:
     (workdir / "lessons" / "slow.yaml").write_text(SLOW, encoding="utf-8")
     environ = {k: v for k, v in os.environ.items() if not k.startswith("COROBOT_") and k != "DISCORD_TOKEN"}

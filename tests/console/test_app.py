@@ -1,13 +1,11 @@
 """The console driven with scripted input, asserting what the user sees.
 
-The catalog is the real one over a temp lessons folder.  Runs use the real runner when it is importable;
-one test uses a scripted stand-in runner (a neighbour) to pin the rendering of every event kind.
+The catalog is the real one over a temp lessons folder.  Runs use the real runner; most tests use a
+scripted stand-in runner (a neighbour) to pin the rendering of every event kind.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import io
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -16,9 +14,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from bot.config import RunnerSettings
 from bot.console import ConsoleApp, LineReader
 from bot.core.catalog import Catalog
 from bot.core.events import Event, Finished, LoopBlocked, Output, Queued, Started, Status, TaskEvent
+from bot.core.runner import Runner
 
 HELLO = """\
 id: hello
@@ -89,19 +89,8 @@ def catalog(lessons_dir: Path) -> Catalog:
     return catalog
 
 
-def _runner_available() -> bool:
-    if importlib.util.find_spec("bot.core.runner") is None:
-        return False
-    return hasattr(importlib.import_module("bot.core.runner"), "Runner")
-
-
 @pytest.fixture
 async def runner():  # type: ignore[no-untyped-def]
-    if not _runner_available():
-        pytest.skip("bot.core.runner is not built yet (another engineer is writing it)")
-    from bot.config import RunnerSettings
-    from bot.core.runner import Runner
-
     async with Runner(RunnerSettings()) as live:
         yield live
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 import pytest
 
+from bot.config import RunnerSettings
 from bot.core.events import Event, Finished, LoopBlocked, Output, Started, Status, TaskEvent
+from bot.core.runner import Runner
 from bot.core.timeline import (
     BAR,
     BLOCKED,
@@ -184,19 +183,8 @@ SEQUENTIAL = CONCURRENT.replace(
 )
 
 
-def _runner_available() -> bool:
-    return importlib.util.find_spec("bot.core.runner") is not None and hasattr(
-        importlib.import_module("bot.core.runner"), "Runner"
-    )
-
-
 @pytest.fixture
 async def runner():  # type: ignore[no-untyped-def]
-    if not _runner_available():
-        pytest.skip("bot.core.runner is not built yet (another engineer is writing it)")
-    from bot.config import RunnerSettings
-    from bot.core.runner import Runner
-
     async with Runner(RunnerSettings()) as live:
         yield live
 
