@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import discord
 import pytest
@@ -34,7 +34,7 @@ class Pick(discord.ui.View):
 
 
 class Feedback(discord.ui.Modal, title="Feedback"):
-    text = discord.ui.TextInput(label="What did you learn?", custom_id="text")
+    text: discord.ui.TextInput[Feedback] = discord.ui.TextInput(label="What did you learn?", custom_id="text")
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(f"thanks: {self.text.value}", ephemeral=True)
@@ -121,6 +121,15 @@ def build_tree(bot: DemoBot) -> None:
     async def file(interaction: discord.Interaction) -> None:
         await interaction.response.defer()
         await interaction.followup.send("here", file=discord.File(__import__("io").BytesIO(b"print('hi')\n"), "out.py"))
+
+
+@pytest.fixture(autouse=True)
+def no_discordpy_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """discord.py swallows payload parsing errors in its gateway loop and only logs them: fail on those."""
+    caplog.set_level(logging.WARNING)
+    yield
+    errors = [r for r in caplog.records if r.name.startswith("discord") and r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() + (f" {r.exc_info[1]!r}" if r.exc_info else "") for r in errors]
 
 
 @pytest.fixture
