@@ -117,6 +117,14 @@ def build_tree(bot: DemoBot) -> None:
         except discord.HTTPException as e:
             bot.errors.append(e)
 
+    @tree.command(name="steps", description="original_response, ephemeral follow-up, delete, edit")
+    async def steps(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("step 1")
+        original = await interaction.original_response()
+        extra = await interaction.followup.send("private", ephemeral=True, wait=True)
+        await extra.delete()
+        await interaction.edit_original_response(content=f"step 2 of {original.id}")
+
     @tree.command(name="file", description="Send an attachment")
     async def file(interaction: discord.Interaction) -> None:
         await interaction.response.defer()

@@ -111,3 +111,15 @@ async def test_bot_sees_locale_and_uses_its_own_session(fd: FakeDiscord) -> None
         await fd.wait_until(lambda: ix.original is not None and "done" in ix.original.content)
         assert ix.original is not None and ix.original.content.endswith("(ja)")
         assert client.interactions_seen == [ix.id]
+
+
+async def test_original_response_ephemeral_followup_and_delete(fd: FakeDiscord, bot: DemoBot) -> None:
+    ix = await fd.slash(fd.add_user("alice"), "steps")
+    original = ix.original
+    assert original is not None
+    await fd.wait_until(lambda: original.content.startswith("step 2"))
+    assert original.content == f"step 2 of {original.id}" and not original.ephemeral
+    [extra] = ix.followups
+    assert extra.ephemeral and extra.deleted and extra.content == "private"
+    assert [r.status for r in fd.requests_matching("GET", r"/messages/@original$")] == [200]
+    assert [m.id for m in fd.messages()] == [original.id]  # deleted follow-up is gone

@@ -43,7 +43,7 @@ async def test_command_sync_is_recorded_per_scope(fd: FakeDiscord, bot: DemoBot)
         f"/applications/{fd.application_id}/commands",
     ]
     guild_names = {c["name"] for c in fd.commands(fd.guild)}
-    assert guild_names == {"run", "menu", "feedback", "admin", "quiz", "slow", "file"}
+    assert guild_names == {"run", "menu", "feedback", "admin", "quiz", "slow", "file", "steps"}
     assert {c["name"] for c in fd.commands()} == guild_names
     run = next(c for c in fd.commands(fd.guild) if c["name"] == "run")
     lesson = next(o for o in run["options"] if o["name"] == "lesson")
