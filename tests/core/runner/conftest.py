@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,11 @@ def make_settings(**overrides: Any) -> RunnerSettings:
     return RunnerSettings(**values)
 
 
+MakeRunner = Callable[..., Awaitable[Runner]]
+
+
 @pytest.fixture
-async def make_runner() -> AsyncIterator[Callable[..., Any]]:
+async def make_runner() -> AsyncIterator[MakeRunner]:
     runners: list[Runner] = []
 
     async def factory(**overrides: Any) -> Runner:
@@ -75,9 +78,8 @@ async def make_runner() -> AsyncIterator[Callable[..., Any]]:
 
 
 @pytest.fixture
-async def runner(make_runner: Callable[..., Any]) -> Runner:
-    result: Runner = await make_runner()
-    return result
+async def runner(make_runner: MakeRunner) -> Runner:
+    return await make_runner()
 
 
 async def collect(run: Run) -> tuple[list[Event], Finished]:

@@ -9,7 +9,7 @@ import pytest
 from bot.core.events import Output, Started, Status
 from bot.core.runner import Runner
 
-from .conftest import LAG_LIMIT, LagProbe, collect, lines
+from .conftest import LAG_LIMIT, LagProbe, MakeRunner, collect, lines
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -66,7 +66,7 @@ async def test_memory_limit(runner: Runner, lag: LagProbe) -> None:
     assert lag.worst < LAG_LIMIT
 
 
-async def test_cpu_limit(make_runner, lag: LagProbe) -> None:
+async def test_cpu_limit(make_runner: MakeRunner, lag: LagProbe) -> None:
     runner = await make_runner(cpu_seconds=1)
     start = time.perf_counter()
     events, done = await collect(runner.run("print('spin')\nwhile True:\n    pass\n", timeout=8))
@@ -100,7 +100,7 @@ async def test_output_limit_on_raw_fd_and_huge_line(runner: Runner, lag: LagProb
     assert lag.worst < LAG_LIMIT
 
 
-async def test_output_line_cap(make_runner) -> None:
+async def test_output_line_cap(make_runner: MakeRunner) -> None:
     runner = await make_runner(output_lines=50)
     events, done = await collect(runner.run("for i in range(1000):\n    print(i)\n"))
     assert done.status == Status.OUTPUT_LIMIT

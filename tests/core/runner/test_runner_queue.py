@@ -12,14 +12,14 @@ from bot.core.errors import QueueFull, RunnerClosed, UserBusy
 from bot.core.events import Output, Queued, Started, Status
 from bot.core.runner import Runner
 
-from .conftest import collect, lines
+from .conftest import MakeRunner, collect, lines
 
 pytestmark = pytest.mark.timeout(60)
 
 NAP = "import time\ntime.sleep(0.5)\nprint('done')\n"
 
 
-async def test_queue_positions_in_order(make_runner) -> None:
+async def test_queue_positions_in_order(make_runner: MakeRunner) -> None:
     runner: Runner = await make_runner(max_concurrent=1)
     first = runner.run(NAP, owner=1)
     second = runner.run(NAP, owner=2)
@@ -37,7 +37,7 @@ async def test_queue_positions_in_order(make_runner) -> None:
     assert started and all(isinstance(e, Queued) for e in e3[: started[0]])
 
 
-async def test_per_user_limit(make_runner) -> None:
+async def test_per_user_limit(make_runner: MakeRunner) -> None:
     runner: Runner = await make_runner(per_user=1)
     run = runner.run(NAP, owner=42)
     with pytest.raises(UserBusy):
@@ -49,7 +49,7 @@ async def test_per_user_limit(make_runner) -> None:
     await other.wait()
 
 
-async def test_queue_full(make_runner) -> None:
+async def test_queue_full(make_runner: MakeRunner) -> None:
     runner: Runner = await make_runner(max_concurrent=1, queue_size=1)
     a = runner.run(NAP)
     b = runner.run(NAP)
@@ -58,7 +58,7 @@ async def test_queue_full(make_runner) -> None:
     await asyncio.gather(a.wait(), b.wait())
 
 
-async def test_cancel_owner_running_and_queued(make_runner) -> None:
+async def test_cancel_owner_running_and_queued(make_runner: MakeRunner) -> None:
     runner: Runner = await make_runner(max_concurrent=1, per_user=2)
     running = runner.run("import time\nprint('up', flush=True)\ntime.sleep(100)\n", owner=7)
     waiting = runner.run("print('never')", owner=7)
@@ -67,7 +67,7 @@ async def test_cancel_owner_running_and_queued(make_runner) -> None:
         if isinstance(event, Output):
             break
     assert runner.cancel_owner(7) == 2
-    events, done = await collect(running)
+    _, done = await collect(running)
     assert done.status == Status.CANCELLED
     assert done.elapsed < 5
     w_events, w_done = await collect(waiting)
@@ -87,7 +87,7 @@ async def test_run_cancel_keeps_output(runner: Runner) -> None:
     assert run.result is not None and run.result.status == Status.CANCELLED
 
 
-async def test_close_cancels_everything(make_runner) -> None:
+async def test_close_cancels_everything(make_runner: MakeRunner) -> None:
     runner: Runner = await make_runner()
     runs = [runner.run("import time\ntime.sleep(100)\n") for _ in range(3)]
     await asyncio.sleep(0.2)

@@ -13,7 +13,7 @@ from bot.core.errors import RunnerError
 from bot.core.events import Status
 from bot.core.runner import Runner, sandbox
 
-from .conftest import LAG_LIMIT, LagProbe, collect, lines, make_settings, run_uid_processes
+from .conftest import LAG_LIMIT, LagProbe, MakeRunner, collect, lines, make_settings, run_uid_processes
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -54,7 +54,7 @@ print(os.read(read, 32).decode(), flush=True)
 
 
 @pytest.fixture(params=["auto", "off"])
-async def any_runner(request, make_runner) -> Runner:
+async def any_runner(request: pytest.FixtureRequest, make_runner: MakeRunner) -> Runner:
     if request.param == "auto" and shutil.which("bwrap") is None:
         pytest.skip("bubblewrap is not installed")
     runner: Runner = await make_runner(sandbox=request.param, processes=64)
@@ -84,7 +84,7 @@ async def test_setsid_escapee_is_gone_after_the_run(any_runner: Runner) -> None:
             os.kill(pid, 0)
 
 
-async def test_environment_has_no_secrets(make_runner, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_environment_has_no_secrets(make_runner: MakeRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", "very-secret-token-123")
     monkeypatch.setenv("COROBOT_RUNNER__MEMORY_MB", "512")
     for mode in ("auto", "off"):
@@ -93,13 +93,14 @@ async def test_environment_has_no_secrets(make_runner, monkeypatch: pytest.Monke
         text = "\n".join(o.text for o in lines(events))
         assert done.status == Status.OK, done
         assert runner._worker is not None and runner._worker.pid is not None  # the worker process itself too
-        text += Path(f"/proc/{runner._worker.pid}/environ").read_bytes().decode()
+        with open(f"/proc/{runner._worker.pid}/environ", "rb") as f:  # noqa: ASYNC230
+            text += f.read().decode()
         assert "very-secret-token-123" not in text and "DISCORD_TOKEN" not in text and "COROBOT" not in text
         assert "PATH" in text  # the probe did read the environment
 
 
 @needs_bwrap
-async def test_sandbox_has_no_network(make_runner) -> None:
+async def test_sandbox_has_no_network(make_runner: MakeRunner) -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.close()
 
@@ -141,7 +142,7 @@ print(open("scratch.txt").read())
     ] == ["False", "False", "PermissionError", "temp is writable"]
 
 
-async def test_sandbox_off_runs_with_rlimits(make_runner) -> None:
+async def test_sandbox_off_runs_with_rlimits(make_runner: MakeRunner) -> None:
     runner: Runner = await make_runner(sandbox="off")
     assert not runner.sandboxed and "no sandbox" in runner.describe()
     code = "import resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20)\nbytearray(2**32)\n"
