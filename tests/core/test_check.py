@@ -226,7 +226,7 @@ def real_runner_class() -> type:
         from bot.core.runner import Runner
     except ImportError as exc:  # the runner package is being built in parallel
         pytest.skip(f"bot.core.runner is not importable yet: {exc}")
-    return Runner  # type: ignore[no-any-return]
+    return Runner
 
 
 async def test_check_against_the_real_runner(tmp_path: Path) -> None:
