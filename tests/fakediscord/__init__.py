@@ -24,7 +24,8 @@ every request/connection; :func:`patched_endpoints` sets and restores them). Pas
 Importing: ``tests/__init__.py`` exists, so a test module can ``from tests.fakediscord import …`` when pytest
 puts the repo root on ``sys.path`` — i.e. when the test's own directory has an ``__init__.py`` too.
 
-FakeDiscord(token=..., channel_messages=Limit(5, 5.0), webhooks=Limit(5, 2.0), response_deadline=3.0)
+FakeDiscord(token=..., channel_messages=Limit(5, 5.0), webhooks=Limit(5, 2.0), response_deadline=3.0,
+            heartbeat_interval_ms=41250)
     ``async with`` starts/stops it. Attributes: ``api_base``, ``gateway_url``, ``token`` (the only accepted
     bot token; others get 401, a bad IDENTIFY gets close 4004), ``application_id`` (== bot user id),
     ``bot_user``, ``guild`` (guild id), ``channel`` (default text channel id), ``admin_role``,
@@ -68,6 +69,8 @@ Messages: ``messages(channel_id=None) -> list[FakeMessage]`` (oldest first, ephe
     (who would be pinged), ``history`` (earlier versions), ``edits``, ``deleted``, ``custom_ids()``,
     ``author``, ``interaction_id``, ``webhook_id``. Validation like Discord: content ≤ 2000 (50035),
     no empty message (50006), ≤ 10 embeds, attachment size limit (413/40005).
+
+Unimplemented routes answer 404 ``{"code": 0}`` and log a warning naming the route.
 
 Requests: ``requests`` / ``requests_matching(method, path_regex)`` → RecordedRequest(method, path without
     /api/v10, query, json (payload_json for multipart), files [RecordedFile(field, filename, data)], time

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import socket
 import time
@@ -238,6 +239,7 @@ class FakeDiscord(UserActions):
     ) -> web.Response:
         matched = self._match(method, path)
         if matched is None:
+            log.warning("fakediscord: no route for %s %s (the emulator does not implement it)", method, path)
             rec.response = {"message": "404: Not Found", "code": 0}
             return _json_response(404, rec.response)
         r, params = matched
@@ -254,7 +256,7 @@ class FakeDiscord(UserActions):
                 "retry_after": decision.retry_after,
                 "global": False,
             }
-            headers = {**decision.headers, "Retry-After": str(max(1, round(decision.retry_after))), "Via": "1.1 google"}
+            headers = {**decision.headers, "Retry-After": str(math.ceil(decision.retry_after)), "Via": "1.1 google"}
             return _json_response(429, rec.response, headers)
         call = Call(method=method, path=path, params=params, query=dict(rec.query), json=body, files=files)
         try:
@@ -273,7 +275,7 @@ class FakeDiscord(UserActions):
                 "global": failure.is_global,
             }
             headers = {
-                "Retry-After": str(max(1, round(failure.retry_after))),
+                "Retry-After": str(max(1, math.ceil(failure.retry_after))),
                 "Via": "1.1 google",
                 "X-RateLimit-Scope": "global" if failure.is_global else "user",
             }
