@@ -37,6 +37,7 @@ from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
+from bot.storage.sqlite import SqliteStorage
 
 log = logging.getLogger(__name__)
 
@@ -147,18 +148,31 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_console(settings))
 
 
+def database_path(settings: Settings) -> Path:
+    return settings.data_dir / DATABASE_NAME
+
+
 async def _console(settings: Settings) -> int:
     catalog = _catalog(settings.lessons_dir)
-    async with Runner(settings.runner) as runner:
-        app = ConsoleApp(catalog, runner, locale=settings.locale)
-        loop = asyncio.get_running_loop()
-        with suppress(NotImplementedError, RuntimeError):  # not the main thread / not Unix
-            loop.add_signal_handler(signal.SIGINT, app.interrupt)
-        try:
-            return await app.run()
-        finally:
-            with suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
+    storage = SqliteStorage(database_path(settings))
+    await storage.open()
+    try:
+        async with Runner(settings.runner) as runner:
+            app = ConsoleApp(catalog, runner, locale=settings.locale, storage=storage)
+            watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
+            loop = asyncio.get_running_loop()
+            with suppress(NotImplementedError, RuntimeError):  # not the main thread / not Unix
+                loop.add_signal_handler(signal.SIGINT, app.interrupt)
+            try:
+                return await app.run()
+            finally:
+                watcher.cancel()
+                with suppress(asyncio.CancelledError):
+                    await watcher
+                with suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signal.SIGINT)
+    finally:
+        await storage.close()
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -251,6 +265,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "lessons": _cmd_lessons,
     "discord": lambda args, settings: _cmd_discord(args, settings),  # looked up late so it can be replaced
 }
+
+
+DATABASE_NAME = "corobot.sqlite3"
 
 
 def choose_command(command: str | None, environ: Mapping[str, str] | None = None) -> str:

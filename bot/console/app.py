@@ -19,10 +19,12 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.console.ports import CatalogPort, RunHandle, RunnerPort, resolve, unknown_message
+from bot.console.quiz import CONSOLE_GUILD, CONSOLE_USER, ConsoleQuiz
 from bot.console.render import event_text, print_lesson, print_lessons, print_summary
 from bot.core.errors import RunnerError, UnknownExample, UnknownLesson
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord
+from bot.core.storage import RunRecordRow, Storage
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ commands:
   list                 the lessons, numbered, in prerequisite order
   show ID|N            a lesson: explanations and its examples
   run ID[/EXAMPLE]     run an example (the lesson's first when no EXAMPLE); N or N/M work too
+  quiz ID|N [COUNT]    answer the lesson's quiz questions (predict, then see the real run)
+  progress             your lessons, runs and quiz accuracy so far
   reload               re-read changed lesson files
   help                 this text
   quit                 leave (Ctrl-D works too; Ctrl-C stops a running example)"""
@@ -122,9 +126,11 @@ class ConsoleApp:
         stdin: TextIO | None = None,
         locale: str | None = None,
         width: int = 60,
+        storage: Storage | None = None,
     ) -> None:
         self.catalog = catalog
         self.runner = runner
+        self.storage = storage
         self.console = console or Console()
         self.reader = LineReader(stdin or sys.stdin)
         self.locale = locale
@@ -187,6 +193,10 @@ class ConsoleApp:
             self._show(arg)
         elif command == "run":
             await self._run(arg)
+        elif command == "quiz":
+            await self._quiz(arg)
+        elif command == "progress":
+            await self._progress()
         elif command == "reload":
             self._reload()
         else:
@@ -219,13 +229,44 @@ class ConsoleApp:
             )
             return
         try:
-            await run_example(
+            record = await run_example(
                 self.console, self.runner, lesson, example, self.locale, width=self.width, on_start=self._started
             )
         except RunnerError as exc:
             self.console.print(Text(str(exc), style="red"))
+            return
         finally:
             self._current = None
+        done = record.finished
+        if self.storage is not None and done is not None:
+            row = RunRecordRow(CONSOLE_GUILD, CONSOLE_USER, lesson.id, example.id, str(done.status), done.elapsed)
+            await self.storage.record_run(row)
+            await self.storage.mark_lesson(CONSOLE_GUILD, CONSOLE_USER, lesson.id, completed=False)
+
+    async def _quiz(self, arg: str) -> None:
+        ref, _, count = arg.partition(" ")
+        found = self._resolve(ref.partition("/")[0])
+        if found is None:
+            return
+        if count.strip() and not count.strip().isdigit():
+            self.console.print(Text("COUNT must be a whole number, e.g. `quiz 3 2`", style="red"))
+            return
+        quiz = ConsoleQuiz(self.console, self.reader.readline, self.runner, self.storage, self.locale)
+        await quiz.play(found[0], int(count) if count.strip() else None)
+
+    async def _progress(self) -> None:
+        if self.storage is None:
+            self.console.print(Text("progress is not stored in this session", style="yellow"))
+            return
+        progress = await self.storage.progress(CONSOLE_GUILD, CONSOLE_USER)
+        accuracy = "—" if progress.accuracy is None else f"{progress.accuracy:.0%}"
+        self.console.print(
+            f"lessons started {len(progress.lessons_started)}, completed {len(progress.lessons_completed)}; "
+            f"examples run {progress.examples_run} ({progress.runs_ok} ok); "
+            f"quiz answers {progress.answers}, accuracy {accuracy}, points {progress.points}",
+            markup=False,
+            highlight=False,
+        )
 
     def _started(self, handle: RunHandle) -> None:
         self._current = handle
