@@ -79,6 +79,14 @@ LESSONS: dict[str, str] = {
                   await asyncio.sleep(0.3)
                   print("short done")
               asyncio.run(main())
+          - id: mid
+            code: |
+              import asyncio
+              async def main():
+                  for i in range(20):
+                      print(f"mid {i:02d}")
+                      await asyncio.sleep(0.1)
+              asyncio.run(main())
           - id: unsafe
             code: |
               print("@everyone hello <@123456789012345678>")
