@@ -4,7 +4,8 @@ The consumer loop feeds every event into a `RunRecord` and sets a flag; a separa
 pattern) wakes on the flag, edits the message once with the whole current state, then waits
 `edit_interval` seconds before it may edit again, so a chatty program costs at most ~1 edit per second.
 When the run finishes the editor stops (never in the middle of an edit, so no stale edit can land after
-the final one) and one final edit shows the summary, attaching the full output when it did not fit.
+the final one) and one final edit shows the summary, attaching the full output when it did not fit.  Right
+after `Started` the editor waits up to 0.25 s for the first line, so "running" and the first output are one edit.
 
 The message is the interaction's original response.  Interaction tokens expire after 15 minutes: when that
 is near, or an edit is refused with an invalid-token error, the stream sends a new channel message and keeps
@@ -14,6 +15,7 @@ editing that one instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import io
 import logging
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.core.events import Finished
+from bot.core.events import Finished, Output
 from bot.core.record import RunRecord
 from bot.discord_app.render import ATTACHMENT_NAME, Rendered, RunView, render_run
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOKEN_LIFETIME = datetime.timedelta(minutes=15)
+FIRST_OUTPUT_GRACE = 0.25  # seconds an edit right after Started waits for the first line
 TOKEN_MARGIN = datetime.timedelta(seconds=30)
 _INVALID_TOKEN_CODES = {50027, 10015}  # Invalid Webhook Token, Unknown Webhook
 
@@ -68,6 +71,7 @@ class RunStream:
         self._dirty = asyncio.Event()
         self._done = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._has_output = asyncio.Event()
         self._continued = False  # the interaction token expired: output continues in a channel message
 
     @property
@@ -84,6 +88,8 @@ class RunStream:
         try:
             async for event in self.run:
                 self.record.add(event)
+                if isinstance(event, Output):
+                    self._has_output.set()
                 self._dirty.set()
         except asyncio.CancelledError:
             self.run.cancel()
@@ -100,6 +106,12 @@ class RunStream:
             await self._dirty.wait()
             if self._done.is_set():
                 return
+            if self.record.started and not self._has_output.is_set():
+                # Just started: give the first line a moment so "running" and the first output are one edit.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._has_output.wait(), FIRST_OUTPUT_GRACE)
+                if self._done.is_set():
+                    return
             self._dirty.clear()
             await self._push(final=False)
             try:
