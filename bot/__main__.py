@@ -254,16 +254,34 @@ def _lessons_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
-    """Reserved for the Discord front-end (another engineer replaces this body)."""
-    print("corobot: the Discord front-end is not built yet; use `corobot console`", file=sys.stderr)
-    return EXIT_USAGE
+    return asyncio.run(_discord(settings))
+
+
+async def _discord(settings: Settings) -> int:
+    from bot.discord_app.app import run_discord  # the only import of discord, and only for this command
+
+    token = discord_token()
+    if not token:
+        raise CommandError(
+            "DISCORD_TOKEN is not set: export the bot token from the Discord developer portal "
+            "(or run `corobot console` to use corobot in this terminal)"
+        )
+    catalog = _catalog(settings.lessons_dir)
+    async with Runner(settings.runner) as runner:
+        watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
+        try:
+            return await run_discord(settings, token, catalog, runner)
+        finally:
+            watcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await watcher
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "console": _cmd_console,
     "run": _cmd_run,
     "lessons": _cmd_lessons,
-    "discord": lambda args, settings: _cmd_discord(args, settings),  # looked up late so it can be replaced
+    "discord": _cmd_discord,
 }
 
 

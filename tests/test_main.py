@@ -152,9 +152,30 @@ def test_unknown_lesson_suggests_close_matches(workdir: Path) -> None:
     assert example.returncode != 0 and "its examples: boom" in example.stderr
 
 
-def test_discord_placeholder(workdir: Path) -> None:
+def test_discord_without_a_token_is_one_clear_line(workdir: Path) -> None:
     done = corobot(workdir, "discord")
-    assert done.returncode == 2 and "Discord" in done.stderr
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("corobot: DISCORD_TOKEN is not set")
+    assert "Traceback" not in done.stderr
+
+
+def test_discord_with_a_rejected_token(workdir: Path) -> None:
+    import asyncio
+
+    from tests.fakediscord import FakeDiscord
+
+    async def attempt() -> subprocess.CompletedProcess[str]:
+        async with FakeDiscord() as fd:
+            env = {
+                "DISCORD_TOKEN": "not-the-token",
+                "COROBOT_DISCORD__API_BASE_URL": fd.api_base,
+                "COROBOT_DISCORD__GATEWAY_URL": fd.gateway_url,
+            }
+            return await asyncio.to_thread(corobot, workdir, "discord", env=env)
+
+    done = asyncio.run(attempt())
+    assert done.returncode == 2
+    assert "rejected the token" in done.stderr and "not-the-token" not in done.stderr
 
 
 def test_lessons_schema(workdir: Path) -> None:
@@ -277,3 +298,44 @@ def test_console_ctrl_c_stops_the_run_not_the_session(workdir: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_corobot_with_a_token_serves_discord_until_sigterm(workdir: Path) -> None:
+    """The real entry point as a process: `corobot` with DISCORD_TOKEN set logs in (to the emulator), serves
+    /run with timed output, and stops cleanly on SIGTERM. The token never reaches its output."""
+    import asyncio
+
+    from tests.fakediscord import FakeDiscord
+
+    async with FakeDiscord() as fd:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("COROBOT_")}
+        environ.update(
+            PYTHONPATH=str(REPO),
+            DISCORD_TOKEN=fd.token,
+            COROBOT_DISCORD__API_BASE_URL=fd.api_base,
+            COROBOT_DISCORD__GATEWAY_URL=fd.gateway_url,
+            COROBOT_DATA_DIR=str(workdir / "data"),
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=workdir,
+            env=environ,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await fd.wait_ready(timeout=30)
+            await fd.wait_until(lambda: fd.commands(), timeout=30)
+            alice = fd.add_user("alice")
+            ix = await fd.slash(alice, "run", {"lesson": "hello"})
+            await fd.wait_until(lambda: ix.original and "finished in" in ix.original.content, timeout=30)
+            content = ix.original.content
+            assert re.search(r"\+0\.3\d\ds\s+hello 1", content), content
+            assert "hello 2" in content
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(proc.communicate(), timeout=20)
+        assert proc.returncode == 0, err.decode()
+        assert fd.token not in (out + err).decode()
