@@ -4,7 +4,7 @@ The sandbox binds only what Python needs, read-only (`/usr`, the `/bin`-style li
 `/etc`, the interpreter's prefixes and this package's directory), so config files and the data folder
 are not there.  It has no network, its own pid/ipc/uts namespaces, a private size-capped `/tmp`, and
 dies with the bot.  As root it keeps no user namespace (bubblewrap would map only uid 0) and only the
-capabilities the worker needs to hand each run a uid of its own (CAP_SETUID/SETGID/KILL/CHOWN).
+capabilities the worker needs to hand each run a uid of its own (CAP_SETUID/SETGID/KILL).
 """
 
 from __future__ import annotations
@@ -67,7 +67,6 @@ def bwrap_command(bwrap: str, *, as_root: bool) -> list[str]:
     if as_root:
         args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
-        args += ["--cap-add", "CAP_CHOWN"]
     else:
         args += ["--unshare-all"]
     args += ["--ro-bind", "/usr", "/usr"]

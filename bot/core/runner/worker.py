@@ -3,7 +3,8 @@
 It imports asyncio and the harness once, says `ready` on its unix socket, then waits for requests.  Each
 request is a JSON header plus five file descriptors sent with SCM_RIGHTS: the code (a memfd), the event
 pipe, the raw stdout and stderr pipes and a control pipe.  The parent reads the pipes itself, so the
-worker only forks: per run a *supervisor* (a child subreaper) which forks the *program* process.
+worker only forks: per run a *supervisor* (a child subreaper) which forks the *program* process.  Both
+are forked ahead of time (one spare pair waits for the next request), so a run starts without a fork.
 
 The program process gets its own session, rlimits, an empty supplementary group list and, when we are
 root, a uid/gid of its own for this run (so RLIMIT_NPROC applies and one `kill(-1)` as that uid ends every
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import importlib.util
 import json
 import logging
@@ -38,6 +40,7 @@ from typing import Any, NoReturn
 log = logging.getLogger(__name__)
 
 PR_SET_CHILD_SUBREAPER = 36
+_LIBC = ctypes.CDLL(None, use_errno=True)
 WARM_IMPORTS = (  # imported once here so a fork costs nothing (and the program's uid need not read them)
     "asyncio",
     "collections",
@@ -110,11 +113,22 @@ def _set_limits(req: dict[str, Any]) -> None:
         resource.setrlimit(which, value)
 
 
-def _program(req: dict[str, Any], code: bytes, fds: list[int], child: ModuleType, tmp: str) -> NoReturn:
-    _, event_fd, out_fd, err_fd, control_fd = fds
+def _program(chan: socket.socket, child: ModuleType) -> NoReturn:
+    """A pre-forked program process: wait for the run's fds, lock itself down, run the harness."""
     try:
+        msg, fds, _, _ = socket.recv_fds(chan, 65536, 8)
+    except OSError:
+        os._exit(0)
+    if not msg:
+        os._exit(0)
+    chan.close()
+    req = json.loads(msg)
+    code_fd, event_fd, out_fd, err_fd = fds
+    tmp = req["tmp"]
+    try:
+        with os.fdopen(code_fd, "rb") as f:
+            code = f.read()
         os.setsid()
-        os.close(control_fd)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(out_fd, 1)
@@ -129,6 +143,7 @@ def _program(req: dict[str, Any], code: bytes, fds: list[int], child: ModuleType
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
+        os.mkdir(tmp, 0o700)  # as the run's uid: the supervisor's killer removes it as that uid too
         os.chdir(tmp)
         os.environ["TMPDIR"] = tmp
         os.environ["HOME"] = tmp
@@ -176,24 +191,49 @@ def _kill_all(uid: int | None, pid: int, tmp: str | None = None) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def _supervise(sock: socket.socket, req: dict[str, Any], fds: list[int], child: ModuleType) -> NoReturn:
-    code_fd, event_fd, out_fd, err_fd, control_fd = fds
-    sock.close()
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    with os.fdopen(code_fd, "rb") as f:
-        code = f.read()
-    uid: int | None = req.get("uid")
-    tmp = os.path.join(req["tmp_root"], f"corobot-run-{req['id']}-{os.getpid()}")
-    os.mkdir(tmp, 0o700)
-    if uid is not None:
-        os.chown(tmp, uid, uid)
+def _spawn_spare(sock: socket.socket, child: ModuleType) -> tuple[int, socket.socket]:
+    """Fork a spare supervisor (which forks its spare program) so a request costs no fork at all."""
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
-        _program(req, code, fds, child, tmp)
-    os.close(out_fd)
-    os.close(err_fd)
+        sock.close()
+        mine.close()
+        _supervise(theirs, child)
+    theirs.close()
+    return pid, mine
+
+
+def _supervise(chan: socket.socket, child: ModuleType) -> NoReturn:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    to_program, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        chan.close()
+        to_program.close()
+        _program(theirs, child)
+    theirs.close()
+    try:
+        msg, fds, _, _ = socket.recv_fds(chan, 65536, 8)
+    except OSError:
+        msg, fds = b"", []
+    if not msg:  # the worker is gone: nothing to run
+        os.kill(pid, signal.SIGKILL)
+        os._exit(0)
+    chan.close()
+    code_fd, event_fd, out_fd, err_fd, control_fd = fds
+    try:
+        req = json.loads(msg)
+        uid: int | None = req.get("uid")
+        tmp = req["tmp"] = os.path.join(req["tmp_root"], f"corobot-run-{req['id']}-{os.getpid()}")
+        socket.send_fds(to_program, [json.dumps(req).encode()], [code_fd, event_fd, out_fd, err_fd])
+    except BaseException as exc:
+        os.kill(pid, signal.SIGKILL)
+        _send(event_fd, {"k": "fail", "m": f"the run's supervisor failed: {type(exc).__name__}: {exc}"})
+        os._exit(70)
+    to_program.close()
+    for fd in (code_fd, out_fd, err_fd):
+        os.close(fd)
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
@@ -228,8 +268,11 @@ def main(argv: list[str]) -> int:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     asyncio.DefaultEventLoopPolicy()  # touch the policy machinery once before forking
+    gc.collect()
+    gc.freeze()  # children's collections then skip (and do not copy-on-write) everything loaded so far
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    spare = _spawn_spare(sock, child)
     sock.sendall(json.dumps({"ready": True, "pid": os.getpid(), "euid": os.geteuid()}).encode())
     while True:
         try:
@@ -238,21 +281,19 @@ def main(argv: list[str]) -> int:
             return 1
         if not msg:
             return 0
-        try:
-            req = json.loads(msg)
-            pid = os.fork()
-        except Exception as exc:
-            if len(fds) > 1:
-                _send(fds[1], {"k": "fail", "m": f"the worker could not start the run: {exc}"})
-            pid = -1
-        if pid == 0:
+        for attempt in range(2):
             try:
-                _supervise(sock, req, fds, child)
-            except BaseException as exc:
-                _send(fds[1], {"k": "fail", "m": f"the run's supervisor failed: {type(exc).__name__}: {exc}"})
-            os._exit(70)
+                socket.send_fds(spare[1], [msg], fds)
+                break
+            except OSError as exc:  # the spare died: make another and try once more
+                spare[1].close()
+                spare = _spawn_spare(sock, child)
+                if attempt and len(fds) > 1:
+                    _send(fds[1], {"k": "fail", "m": f"the worker could not start the run: {exc}"})
         for fd in fds:
             os.close(fd)
+        spare[1].close()
+        spare = _spawn_spare(sock, child)
 
 
 if __name__ == "__main__":
