@@ -202,6 +202,7 @@ class Worker:
         self._proc: asyncio.subprocess.Process | None = None
         self._sock: socket.socket | None = None
         self._stderr_task: asyncio.Task[None] | None = None
+        self._send_lock = asyncio.Lock()
         self.info: dict[str, Any] = {}
 
     @property
@@ -260,21 +261,27 @@ class Worker:
             os.lseek(memfd, 0, os.SEEK_SET)
             data = json.dumps(header).encode()
             loop = asyncio.get_running_loop()
-            while True:
-                try:
-                    socket.send_fds(self._sock, [data], [memfd, *fds])
-                    return
-                except BlockingIOError:
-                    ready = loop.create_future()
-                    loop.add_writer(self._sock, ready.set_result, None)
-                    try:
-                        await ready
-                    finally:
-                        loop.remove_writer(self._sock)
-                except OSError as exc:
-                    raise WorkerError(f"the warm worker is gone: {exc}") from exc
+            async with self._send_lock:  # one writer waits on the socket at a time (add_writer replaces)
+                await self._send(loop, data, [memfd, *fds])
         finally:
             os.close(memfd)
+
+    async def _send(self, loop: asyncio.AbstractEventLoop, data: bytes, fds: list[int]) -> None:
+        while True:
+            if self._sock is None:
+                raise WorkerError("the warm worker is not running")
+            try:
+                socket.send_fds(self._sock, [data], fds)
+                return
+            except BlockingIOError:
+                ready: asyncio.Future[None] = loop.create_future()
+                loop.add_writer(self._sock, ready.set_result, None)
+                try:
+                    await ready
+                finally:
+                    loop.remove_writer(self._sock)
+            except OSError as exc:
+                raise WorkerError(f"the warm worker is gone: {exc}") from exc
 
     async def stop(self) -> None:
         if self._sock is not None:

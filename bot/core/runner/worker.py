@@ -40,6 +40,7 @@ from typing import Any, NoReturn
 log = logging.getLogger(__name__)
 
 PR_SET_CHILD_SUBREAPER = 36
+SPARE_DELAY = 0.002  # seconds of quiet before the next spare supervisor+program pair is forked
 _LIBC = ctypes.CDLL(None, use_errno=True)
 WARM_IMPORTS = (  # imported once here so a fork costs nothing (and the program's uid need not read them)
     "asyncio",
@@ -115,6 +116,7 @@ def _set_limits(req: dict[str, Any]) -> None:
 
 def _program(chan: socket.socket, child: ModuleType) -> NoReturn:
     """A pre-forked program process: wait for the run's fds, lock itself down, run the harness."""
+    harness = child.prepare()
     try:
         msg, fds, _, _ = socket.recv_fds(chan, 65536, 8)
     except OSError:
@@ -147,7 +149,7 @@ def _program(chan: socket.socket, child: ModuleType) -> NoReturn:
         os.chdir(tmp)
         os.environ["TMPDIR"] = tmp
         os.environ["HOME"] = tmp
-        child.run_program(code, req["name"], keep, int(req["output_bytes"]), int(req["output_lines"]))
+        child.run_program(harness, code, req["name"], keep, int(req["output_bytes"]), int(req["output_lines"]))
     except BaseException as exc:
         _send(3, {"k": "fail", "m": f"could not start the program: {type(exc).__name__}: {exc}"})
     os._exit(70)
@@ -172,47 +174,55 @@ def _children(parent: int) -> list[int]:
 def _kill_all(uid: int | None, pid: int, tmp: str | None = None) -> None:
     """SIGKILL every process of the run: one atomic kill(-1) as its uid, then whatever is left below us.
 
-    With `tmp`, the killer (as the run's uid, so no CAP_DAC_OVERRIDE is needed) also removes the run's dir.
+    For the kill(-1) we take the run's uid as real and effective uid (which drops our effective
+    capabilities) and keep 0 as the saved uid to come back: it then reaches exactly the processes whose
+    real or saved uid is the run's, and the kernel holds the task list while it sends, so a fork bomb
+    cannot outrun it.  With `tmp`, the run's temp dir is removed with the same identity.
     """
     if uid is not None:
-        killer = os.fork()
-        if killer == 0:
-            try:
-                os.setresuid(uid, uid, uid)
-                os.kill(-1, signal.SIGKILL)
-                if tmp is not None:
-                    shutil.rmtree(tmp, ignore_errors=True)
-            finally:
-                os._exit(0)
-        os.waitpid(killer, 0)
+        os.setresuid(uid, uid, 0)
+        try:
+            os.kill(-1, signal.SIGKILL)
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except ProcessLookupError:  # nothing left to kill
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            os.setresuid(0, 0, 0)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
 
 
-def _spawn_spare(sock: socket.socket, child: ModuleType) -> tuple[int, socket.socket]:
-    """Fork a spare supervisor (which forks its spare program) so a request costs no fork at all."""
-    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+def _spawn_spare(sock: socket.socket, child: ModuleType) -> tuple[socket.socket, socket.socket]:
+    """Fork a spare supervisor, which forks its spare program, so a request costs no fork at all.
+
+    Returns our ends of the channels to the supervisor and to the program: a request goes to both at
+    once, so the program starts without waiting for its supervisor to wake up first.
+    """
+    to_sup, sup_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    to_prog, prog_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
         sock.close()
-        mine.close()
-        _supervise(theirs, child)
-    theirs.close()
-    return pid, mine
+        to_sup.close()
+        to_prog.close()
+        _supervise(sup_end, prog_end, child)
+    sup_end.close()
+    prog_end.close()
+    return to_sup, to_prog
 
 
-def _supervise(chan: socket.socket, child: ModuleType) -> NoReturn:
+def _supervise(chan: socket.socket, prog_chan: socket.socket, child: ModuleType) -> NoReturn:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    to_program, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
         chan.close()
-        to_program.close()
-        _program(theirs, child)
-    theirs.close()
+        _program(prog_chan, child)
+    prog_chan.close()
     try:
         msg, fds, _, _ = socket.recv_fds(chan, 65536, 8)
     except OSError:
@@ -221,19 +231,10 @@ def _supervise(chan: socket.socket, child: ModuleType) -> NoReturn:
         os.kill(pid, signal.SIGKILL)
         os._exit(0)
     chan.close()
-    code_fd, event_fd, out_fd, err_fd, control_fd = fds
-    try:
-        req = json.loads(msg)
-        uid: int | None = req.get("uid")
-        tmp = req["tmp"] = os.path.join(req["tmp_root"], f"corobot-run-{req['id']}-{os.getpid()}")
-        socket.send_fds(to_program, [json.dumps(req).encode()], [code_fd, event_fd, out_fd, err_fd])
-    except BaseException as exc:
-        os.kill(pid, signal.SIGKILL)
-        _send(event_fd, {"k": "fail", "m": f"the run's supervisor failed: {type(exc).__name__}: {exc}"})
-        os._exit(70)
-    to_program.close()
-    for fd in (code_fd, out_fd, err_fd):
-        os.close(fd)
+    event_fd, control_fd = fds
+    req = json.loads(msg)
+    uid: int | None = req.get("uid")
+    tmp = req["tmp"]
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
@@ -272,28 +273,47 @@ def main(argv: list[str]) -> int:
     gc.freeze()  # children's collections then skip (and do not copy-on-write) everything loaded so far
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    spare = _spawn_spare(sock, child)
+    spare: tuple[socket.socket, socket.socket] | None = _spawn_spare(sock, child)
     sock.sendall(json.dumps({"ready": True, "pid": os.getpid(), "euid": os.geteuid()}).encode())
     while True:
+        # The next spare is made once requests pause for SPARE_DELAY, so its warm-up does not compete
+        # for the CPU with the start of the run that just went out; a burst makes them on demand.
+        if spare is None and not select.select([sock], [], [], SPARE_DELAY)[0]:
+            spare = _spawn_spare(sock, child)
+            continue
         try:
             msg, fds, _, _ = socket.recv_fds(sock, 65536, 8)
         except OSError:
             return 1
         if not msg:
             return 0
-        for attempt in range(2):
+        try:
+            req = json.loads(msg)
+            req["tmp"] = os.path.join(req["tmp_root"], f"corobot-run-{os.getpid()}-{req['id']}")
+            data = json.dumps(req).encode()
+            code_fd, event_fd, out_fd, err_fd, control_fd = fds
+        except (ValueError, KeyError) as exc:
+            if len(fds) > 1:
+                _send(fds[1], {"k": "fail", "m": f"the worker could not read the request: {exc}"})
+            data = b""
+        if spare is None:
+            spare = _spawn_spare(sock, child)
+        for attempt in range(2 if data else 0):
             try:
-                socket.send_fds(spare[1], [msg], fds)
+                socket.send_fds(spare[1], [data], [code_fd, event_fd, out_fd, err_fd])
+                socket.send_fds(spare[0], [data], [event_fd, control_fd])
                 break
             except OSError as exc:  # the spare died: make another and try once more
-                spare[1].close()
+                for end in spare:
+                    end.close()
                 spare = _spawn_spare(sock, child)
-                if attempt and len(fds) > 1:
-                    _send(fds[1], {"k": "fail", "m": f"the worker could not start the run: {exc}"})
+                if attempt:
+                    _send(event_fd, {"k": "fail", "m": f"the worker could not start the run: {exc}"})
         for fd in fds:
             os.close(fd)
-        spare[1].close()
-        spare = _spawn_spare(sock, child)
+        for end in spare:
+            end.close()
+        spare = None
 
 
 if __name__ == "__main__":

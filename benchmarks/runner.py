@@ -1,0 +1,183 @@
+"""Runner figures: warm-worker start vs a fresh interpreter, and 1/50/200 concurrent two-task runs.
+
+    python benchmarks/runner.py [--sandbox auto|off] [--samples 40]
+
+Targets: warm overhead <= 5 ms median and >= 10x faster than fresh; at 200 concurrent <= 1.5 s wall,
+child timing error <= 5 ms, parent loop lag <= 20 ms.  The machine may be shared: rerun when noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.config import RunnerSettings
+from bot.core.events import Finished, Output
+from bot.core.runner import Runner
+from bot.core.runner.sandbox import UID_BLOCK
+
+log = logging.getLogger(__name__)
+
+TWO_TASKS = """\
+import asyncio
+
+async def say(what, delay):
+    await asyncio.sleep(delay)
+    print(what)
+
+async def main():
+    first = asyncio.create_task(say("hello", 1), name="first")
+    second = asyncio.create_task(say("world", 1), name="second")
+    await first
+    await second
+
+asyncio.run(main())
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+GAP = 0.02  # idle time between samples (a bot's runs are not back to back; the worker re-arms its spare)
+
+
+async def warm_first_output(runner: Runner, samples: int, gap: float = GAP) -> list[float]:
+    times = []
+    for _ in range(samples):
+        await asyncio.sleep(gap)
+        start = time.perf_counter()
+        run = runner.run("print('x')")
+        async for event in run:
+            if isinstance(event, Output):
+                times.append(time.perf_counter() - start)
+        await run.wait()
+    return times
+
+
+async def fresh_first_output(samples: int) -> list[float]:
+    times = []
+    for _ in range(samples):
+        await asyncio.sleep(GAP)
+        start = time.perf_counter()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-I", "-u", "-c", "print('x')", stdout=asyncio.subprocess.PIPE
+        )
+        assert proc.stdout is not None
+        await proc.stdout.readline()
+        times.append(time.perf_counter() - start)
+        await proc.wait()
+    return times
+
+
+class Lag:
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self.task = asyncio.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.worst = max(self.worst, time.perf_counter() - before - 0.005)
+
+    async def stop(self) -> float:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        return self.worst
+
+
+def _status(pid: str) -> dict[str, str]:
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.split(":", 1) for line in f if ":" in line)
+
+
+def children_memory(uid_base: int) -> tuple[int, float]:
+    """(process count, PSS MiB) of live processes with a uid of this runner's block."""
+    count, pss = 0, 0.0
+    for pid in Path("/proc").iterdir():
+        if not pid.name.isdigit():
+            continue
+        try:
+            uid = int(_status(pid.name)["Uid"].split()[0])
+            if not uid_base <= uid < uid_base + UID_BLOCK:
+                continue
+            with open(f"/proc/{pid.name}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) / 1024
+                        count += 1
+        except (OSError, KeyError, ValueError):
+            continue
+    return count, pss
+
+
+async def concurrent(runner: Runner, n: int) -> dict[str, float]:
+    lag = Lag()
+    start = time.perf_counter()
+    runs = [runner.run(TWO_TASKS, name="two-tasks.py") for _ in range(n)]
+    await asyncio.sleep(0.6)
+    uid_base = runner._uids.base if runner._uids else -1
+    procs, pss = children_memory(uid_base)
+    errors = []
+    ok = 0
+    for run in runs:
+        async for event in run:
+            if isinstance(event, Output):
+                errors.append(abs(event.t - 1.0))
+            elif isinstance(event, Finished) and event.status == "ok":
+                ok += 1
+    wall = time.perf_counter() - start
+    return {
+        "n": n,
+        "ok": ok,
+        "wall": wall,
+        "err_ms": max(errors) * 1000 if errors else float("nan"),
+        "lag_ms": (await lag.stop()) * 1000,
+        "procs": procs,
+        "pss": pss,
+        "rss": int(_status("self")["VmRSS"].split()[0]) / 1024,
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sandbox", default="auto", choices=["auto", "off", "required"])
+    parser.add_argument("--samples", type=int, default=40)
+    args = parser.parse_args()
+    settings = RunnerSettings(sandbox=args.sandbox, max_concurrent=200, queue_size=200, per_user=1000)
+    async with Runner(settings) as runner:
+        print(f"runner: {runner.describe()}  python {sys.version.split()[0]}")
+        await warm_first_output(runner, 5)  # warm-up
+        warm = await warm_first_output(runner, args.samples)
+        burst = await warm_first_output(runner, args.samples, gap=0.0)
+        fresh = await fresh_first_output(args.samples)
+        print(f"\ntime to first output (ms, {GAP * 1000:.0f} ms idle between runs)   median     p90")
+        for label, values in (
+            ("warm worker (pre-forked)", warm),
+            ("warm worker, back to back", burst),
+            (f"fresh {Path(sys.executable).name} -I -u", fresh),
+        ):
+            print(f"  {label:40s} {statistics.median(values) * 1000:7.2f} {pct(values, 0.9) * 1000:7.2f}")
+        print(f"  speed-up (fresh / warm){statistics.median(fresh) / statistics.median(warm):24.1f}x")
+        print("\nconcurrent two-task runs (ideal: both lines at +1.000 s)")
+        print("      n   ok   wall s  max err ms  loop lag ms  children  children PSS MiB  parent RSS MiB")
+        for n in (1, 50, 200):
+            r = await concurrent(runner, n)
+            print(
+                f"  {r['n']:5d} {r['ok']:4d} {r['wall']:8.3f} {r['err_ms']:11.2f} {r['lag_ms']:12.2f}"
+                f" {r['procs']:9d} {r['pss']:16.1f} {r['rss']:15.1f}"
+            )
+    print("\ntargets: warm <= 5 ms and >= 10x fresh; n=200: wall <= 1.5 s, err <= 5 ms, lag <= 20 ms")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
