@@ -24,6 +24,7 @@ from bot.core.runner.process import RunProcess, Worker, WorkerError
 
 log = logging.getLogger(__name__)
 
+LAUNCH_TIMEOUT = 10.0  # handing a run to the worker; far above the ~0.3 ms it takes
 DRAIN_TIMEOUT = 3.0  # after a kill, how long the pipes may take to close
 
 
@@ -259,7 +260,10 @@ class Runner:
             if run._slot is not None:
                 await run._slot
             started_at = time.perf_counter()
-            proc = await self._launch(run)
+            try:
+                proc = await asyncio.wait_for(self._launch(run), LAUNCH_TIMEOUT)
+            except TimeoutError:
+                raise RunnerError("the warm worker did not take the run in time") from None
             try:
                 await asyncio.wait_for(proc.wait_closed(), run.timeout)
             except TimeoutError:

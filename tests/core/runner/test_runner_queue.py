@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 
 import pytest
 
@@ -116,3 +117,14 @@ async def test_slow_consumer_loses_nothing(runner: Runner) -> None:
     events, done = await collect(run)
     assert done.status == Status.OK
     assert [o.text for o in lines(events)] == [str(i) for i in range(500)]
+
+
+async def test_a_burst_of_runs_all_finish(make_runner: MakeRunner) -> None:
+    # Enough simultaneous submissions to fill the worker socket: every waiting sender must be woken.
+    runner: Runner = await make_runner(max_concurrent=150, queue_size=10, per_user=1000)
+    assert runner._worker is not None and runner._worker._sock is not None
+    runner._worker._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)  # make senders wait
+    runs = [runner.run(f"print({i})", timeout=20) for i in range(150)]
+    results = await asyncio.wait_for(asyncio.gather(*(collect(run) for run in runs)), 40)
+    assert [d.status for _, d in results] == [Status.OK] * 150
+    assert [lines(e)[0].text for e, _ in results] == [str(i) for i in range(150)]
