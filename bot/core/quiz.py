@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from bot.core.errors import CorobotError
 from bot.core.lessons import (
@@ -250,6 +250,7 @@ class QuizGame:
         return self.index >= len(self.questions) - 1 and (self.current is None or self.current.closed)
 
     def next_question(self, now: float, duration: float | None = None) -> QuestionRound:
+        """Open the next question's window (`duration` overrides the question's own timeout)."""
         if self.current is not None and not self.current.closed:
             raise QuizError("the current question is still open")
         if self.index + 1 >= len(self.questions):
@@ -276,3 +277,53 @@ class QuizGame:
         users = set(self.answered) | set(self.totals)
         rows = [(u, self.totals[u], self.right[u], self.answered[u]) for u in users]
         return sorted(rows, key=lambda r: (-r[1], -r[2], r[0]))
+
+    # -- persistence -------------------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-ready state; the questions themselves are not included (they live in the lesson)."""
+        current = self.current
+        return {
+            "index": self.index,
+            "mode": self.mode,
+            "speed_bonus": self.speed_bonus,
+            "totals": {str(k): v for k, v in self.totals.items()},
+            "answered": {str(k): v for k, v in self.answered.items()},
+            "right": {str(k): v for k, v in self.right.items()},
+            "revealed": self.revealed,
+            "current": None
+            if current is None
+            else {
+                "opened_at": current.opened_at,
+                "duration": current.duration,
+                "closed": current.closed,
+                "late": current.late,
+                "hints": {str(u): sorted(taken) for u, taken in current.hints_taken.items()},
+                "submissions": [[s.user_id, _jsonable(s.value), s.at, s.changes] for s in current.submissions.values()],
+            },
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], lesson_id: str, questions: list[Question]) -> QuizGame:
+        mode: Mode = "solo" if state.get("mode") == "solo" else "group"
+        game = cls(lesson_id, questions, mode=mode, speed_bonus=bool(state.get("speed_bonus", False)))
+        game.index = int(state["index"])
+        for name in ("totals", "answered", "right"):
+            getattr(game, name).update({int(k): int(v) for k, v in state[name].items()})
+        game.revealed = int(state["revealed"])
+        current = state.get("current")
+        if current is not None and 0 <= game.index < len(questions):
+            question = questions[game.index]
+            rnd = QuestionRound(question, float(current["opened_at"]), float(current["duration"]), game.speed_bonus)
+            rnd.closed = bool(current["closed"])
+            rnd.late = int(current.get("late", 0))
+            rnd.hints_taken = {int(u): {int(i) for i in taken} for u, taken in current.get("hints", {}).items()}
+            for uid, value, at, changes in current["submissions"]:
+                value = coerce_answer(question, value)
+                rnd.submissions[int(uid)] = Submission(int(uid), value, float(at), int(changes))
+            game.current = rnd
+        return game
+
+
+def _jsonable(value: AnswerValue) -> Any:
+    return list(value) if isinstance(value, tuple) else value

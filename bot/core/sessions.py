@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.core.errors import CorobotError
 from bot.core.lessons import Lesson
-from bot.core.quiz import QuestionRound, QuizGame, Reveal, Submission, coerce_answer
+from bot.core.quiz import QuestionRound, QuizGame, Reveal, Submission
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,12 @@ class StudySession:
             raise SessionError(f"lesson {self.lesson.id!r} has no example {example_id!r}")
         self.examples_run.append(example_id)
 
-    def ask_question(self, user_id: int, now: float, *, is_admin: bool = False) -> QuestionRound:
+    def ask_question(
+        self, user_id: int, now: float, *, is_admin: bool = False, duration: float | None = None
+    ) -> QuestionRound:
         self.check_host(user_id, is_admin=is_admin)
         self._require_running()
-        return self.quiz.next_question(now)
+        return self.quiz.next_question(now, duration)
 
     def answer(self, user_id: int, raw: Any, now: float) -> Submission:
         """Any member may answer; answering joins a passer-by to the session."""
@@ -200,7 +202,6 @@ class StudySession:
     # -- persistence -------------------------------------------------------------------------------------
 
     def to_state(self) -> dict[str, Any]:
-        current = self.quiz.current
         return {
             "id": self.id,
             "lesson": self.lesson.id,
@@ -212,23 +213,7 @@ class StudySession:
             "examples_run": self.examples_run,
             "ended_at": self.ended_at,
             "members": [[m.user_id, m.joined_at, m.left_at] for m in self.members.values()],
-            "quiz": {
-                "index": self.quiz.index,
-                "totals": {str(k): v for k, v in self.quiz.totals.items()},
-                "answered": {str(k): v for k, v in self.quiz.answered.items()},
-                "right": {str(k): v for k, v in self.quiz.right.items()},
-                "revealed": self.quiz.revealed,
-                "current": None
-                if current is None
-                else {
-                    "opened_at": current.opened_at,
-                    "duration": current.duration,
-                    "closed": current.closed,
-                    "submissions": [
-                        [s.user_id, _jsonable(s.value), s.at, s.changes] for s in current.submissions.values()
-                    ],
-                },
-            },
+            "quiz": self.quiz.to_state(),
         }
 
     @classmethod
@@ -239,24 +224,5 @@ class StudySession:
         session.examples_run = list(state["examples_run"])
         session.ended_at = state.get("ended_at")
         session.members = {int(u): Member(int(u), float(j), left) for u, j, left in state["members"]}
-        quiz = state["quiz"]
-        game = session.quiz
-        game.index = int(quiz["index"])
-        for name in ("totals", "answered", "right"):
-            getattr(game, name).update({int(k): int(v) for k, v in quiz[name].items()})
-        game.revealed = int(quiz["revealed"])
-        current = quiz.get("current")
-        if current is not None and 0 <= game.index < len(game.questions):
-            question = game.questions[game.index]
-            rnd = QuestionRound(question, float(current["opened_at"]), float(current["duration"]))
-            rnd.closed = bool(current["closed"])
-            for uid, value, at, changes in current["submissions"]:
-                rnd.submissions[int(uid)] = Submission(
-                    int(uid), coerce_answer(question, value), float(at), int(changes)
-                )
-            game.current = rnd
+        session.quiz = QuizGame.from_state(state["quiz"], lesson.id, list(lesson.quiz))
         return session
-
-
-def _jsonable(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value

@@ -58,4 +58,9 @@ MIGRATIONS: list[str] = [
     );
     CREATE UNIQUE INDEX one_session_per_channel ON sessions (channel_id) WHERE active = 1
     """,
+    # 2: per-user look-ups for /progress, per-example run statistics
+    """
+    CREATE INDEX answers_user ON answers (guild_id, user_id);
+    CREATE INDEX runs_example ON runs (lesson_id, example_id)
+    """,
 ]
