@@ -37,7 +37,7 @@ from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sqlite import SqliteStorage, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -267,14 +267,22 @@ async def _discord(settings: Settings) -> int:
             "(or run `corobot console` to use corobot in this terminal)"
         )
     catalog = _catalog(settings.lessons_dir)
-    async with Runner(settings.runner) as runner:
-        watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
-        try:
-            return await run_discord(settings, token, catalog, runner)
-        finally:
-            watcher.cancel()
-            with suppress(asyncio.CancelledError):
-                await watcher
+    storage = SqliteStorage(database_path(settings))
+    try:
+        await storage.open()
+    except StorageError as exc:
+        raise CommandError(" ".join(str(exc).split())) from None  # one line, names the file; exit 2
+    try:
+        async with Runner(settings.runner) as runner:
+            watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
+            try:
+                return await run_discord(settings, token, catalog, runner, storage)
+            finally:
+                watcher.cancel()
+                with suppress(asyncio.CancelledError):
+                    await watcher
+    finally:
+        await storage.close()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {

@@ -13,6 +13,7 @@ import yarl
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
+from bot.core.storage import Storage
 from bot.discord_app.client import CorobotBot, stop_on_signals
 
 if TYPE_CHECKING:
@@ -31,14 +32,22 @@ def _error(message: str) -> None:
     print(f"corobot: {message}", file=sys.stderr)
 
 
-async def run_discord(settings: Settings, token: str | None, catalog: Catalog, runner: Runner, **options: Any) -> int:
+async def run_discord(
+    settings: Settings,
+    token: str | None,
+    catalog: Catalog,
+    runner: Runner,
+    storage: Storage | None = None,
+    **options: Any,
+) -> int:
     """Run the bot until it is closed (SIGINT/SIGTERM); 0 on a clean stop, 2 on a missing/rejected token,
-    1 when Discord cannot be reached.  `options` go to the `Bot` (tests pass `guild_ready_timeout`)."""
+    1 when Discord cannot be reached.  `storage` (opened by the caller) keeps progress, quizzes and sessions.
+    `options` go to the `Bot` (tests pass `guild_ready_timeout`)."""
     if not token:
         _error("DISCORD_TOKEN is not set; export the bot token from the Discord developer portal and retry")
         return 2
     point_at(settings)
-    bot = CorobotBot(settings, catalog, runner, **options)
+    bot = CorobotBot(settings, catalog, runner, storage=storage, **options)
     signal_tasks: set[asyncio.Task[None]] = set()
     installed = stop_on_signals(bot, signal_tasks)
     loop = asyncio.get_running_loop()

@@ -16,13 +16,22 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
+from bot.core.storage import Storage
 from bot.discord_app.cogs.admin import AdminCog
 from bot.discord_app.cogs.lessons import LessonsCog
+from bot.discord_app.cogs.progress import ProgressCog
+from bot.discord_app.cogs.quiz import QuizCog
 from bot.discord_app.cogs.runs import RunsCog
+from bot.discord_app.cogs.study import StudyCog
 from bot.discord_app.errors import report_error
 from bot.discord_app.i18n import StringTableTranslator
+from bot.discord_app.quizzes import QuizService, QuizTiming
 from bot.discord_app.runs import RunService
+from bot.discord_app.studies import StudyService
 from bot.discord_app.views.buttons import DYNAMIC_ITEMS
+from bot.discord_app.views.quiz import QUIZ_ITEMS, quiz_components
+from bot.discord_app.views.study import SessionButton, session_components
+from bot.storage.sqlite import SqliteStorage
 
 if TYPE_CHECKING:
     from bot.core.runner import Runner
@@ -39,8 +48,18 @@ class CorobotTree(app_commands.CommandTree[discord.Client]):
 
 class CorobotBot(commands.Bot):
     def __init__(
-        self, settings: Settings, catalog: Catalog, runner: Runner, *, shutdown_timeout: float = 5.0, **options: Any
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        runner: Runner,
+        *,
+        storage: Storage | None = None,
+        quiz_timing: QuizTiming | None = None,
+        shutdown_timeout: float = 5.0,
+        **options: Any,
     ) -> None:
+        """`storage` keeps runs, answers, progress, quizzes and sessions (the composition root opens and closes
+        it); without one the bot keeps them in an in-memory database it owns, lost at exit."""
         intents = discord.Intents.none()
         intents.guilds = True
         super().__init__(
@@ -54,14 +73,27 @@ class CorobotBot(commands.Bot):
         self.settings = settings
         self.catalog = catalog
         self.runner = runner
-        self.runs = RunService(catalog, runner, settings.discord)
+        self._own_storage = storage is None
+        self.storage: Storage = storage if storage is not None else SqliteStorage(Path(":memory:"))
+        self.runs = RunService(catalog, runner, settings.discord, self.storage)
+        timing = quiz_timing or QuizTiming()
+        self.quizzes = QuizService(self, catalog, runner, self.storage, timing, quiz_components)
+        self.studies = StudyService(
+            self, catalog, self.storage, self.quizzes, self.runs, settings.discord, timing, session_components
+        )
         self.shutdown_timeout = shutdown_timeout
         self.synced: bool | None = None  # True when setup_hook uploaded commands, False when unchanged
 
     async def setup_hook(self) -> None:
-        for cog in (LessonsCog(), RunsCog(), AdminCog()):
+        if self._own_storage:
+            await self.storage.open()
+        for cog in (LessonsCog(), RunsCog(), AdminCog(), QuizCog(), StudyCog(), ProgressCog()):
             await self.add_cog(cog)
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *QUIZ_ITEMS, SessionButton)
+        quizzes = await self.quizzes.restore()
+        sessions = await self.studies.restore()
+        if quizzes or sessions:
+            log.info("resumed %d quiz(zes) and %d study session(s) from the database", quizzes, sessions)
         await self.tree.set_translator(StringTableTranslator())
         try:
             self.synced = await self.sync_commands()
@@ -116,7 +148,11 @@ class CorobotBot(commands.Bot):
         """Stop accepting runs, cancel the running ones (their messages say the bot is restarting), close."""
         if not self.is_closed():
             await self.runs.shutdown(grace=self.shutdown_timeout)
+            await self.studies.shutdown()
+            await self.quizzes.shutdown()
         await super().close()
+        if self._own_storage:
+            await self.storage.close()
 
 
 def stop_on_signals(bot: CorobotBot, tasks: set[asyncio.Task[None]]) -> list[int]:

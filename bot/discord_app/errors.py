@@ -6,7 +6,8 @@ callback, so commands and components answer failures the same way.  Order of han
 1. unwrap `CommandInvokeError` / `TransformerError` to the original exception;
 2. our own checks: `NotAdmin`, `RateLimited` (front-end), `NoPrivateMessage`;
 3. domain errors from `bot.core.errors`: `UnknownLesson`, `UnknownExample`, `UserBusy`, `QueueFull`,
-   `RunnerClosed`, then any other `CorobotError` (its message is written for users);
+   `RunnerClosed`; quizzes and sessions: `WindowClosed`, `NotHost`, `SessionEnded`, a quiz or session that is
+   gone; then any other `CorobotError` (its message is written for users);
 4. anything else is unexpected: logged with a short reference id that the user is shown and can quote.
 
 Every reply is ephemeral, has no mentions, and says what to do next.
@@ -21,6 +22,8 @@ import discord
 from discord import app_commands
 
 from bot.core.errors import CorobotError, QueueFull, RunnerClosed, UnknownExample, UnknownLesson, UserBusy
+from bot.core.quiz import WindowClosed
+from bot.core.sessions import NotHost, SessionEnded
 from bot.discord_app.i18n import t
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,26 @@ class RateLimited(CorobotError):
         self.per_seconds = per_seconds
         self.retry_after = retry_after
         super().__init__(f"rate limited: {runs} runs per {per_seconds:g}s; retry in {retry_after:.0f}s")
+
+
+class QuizGone(CorobotError):
+    def __init__(self) -> None:
+        super().__init__("this quiz has ended")
+
+
+class QuizBusy(CorobotError):
+    def __init__(self) -> None:
+        super().__init__("a quiz is already running in this channel; wait for its scoreboard")
+
+
+class SessionBusy(CorobotError):
+    def __init__(self) -> None:
+        super().__init__("a study session is already running in this channel; join it or wait for it to end")
+
+
+class SessionGone(CorobotError):
+    def __init__(self) -> None:
+        super().__init__("this study session has ended")
 
 
 def new_reference() -> str:
@@ -61,6 +84,14 @@ def describe(error: BaseException, locale: discord.Locale | str | None, examples
         return t(locale, "err.queue_full", size=error.size)
     if isinstance(error, RunnerClosed):
         return t(locale, "err.closed")
+    if isinstance(error, WindowClosed):
+        return t(locale, "err.window_closed")
+    if isinstance(error, NotHost):
+        return t(locale, "err.not_host")
+    if isinstance(error, SessionEnded | SessionGone):
+        return t(locale, "err.session_ended")
+    if isinstance(error, QuizGone):
+        return t(locale, "err.quiz_ended")
     if isinstance(error, CorobotError):
         return t(locale, "err.generic", message=str(error))
     raise LookupError(type(error).__name__)

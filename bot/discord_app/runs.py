@@ -21,6 +21,7 @@ from bot.config import DiscordSettings
 from bot.core.catalog import Catalog
 from bot.core.errors import RunnerClosed
 from bot.core.record import RunRecord
+from bot.core.storage import RunRecordRow, Storage
 from bot.discord_app.errors import RateLimited
 from bot.discord_app.i18n import lesson_locale
 from bot.discord_app.render import RunView
@@ -60,8 +61,11 @@ class RateLimiter:
 
 
 class RunService:
-    def __init__(self, catalog: Catalog, runner: Runner, settings: DiscordSettings) -> None:
+    def __init__(
+        self, catalog: Catalog, runner: Runner, settings: DiscordSettings, storage: Storage | None = None
+    ) -> None:
         self.catalog = catalog
+        self.storage = storage  # finished runs are recorded here (lesson, example, status, elapsed)
         self.runner = runner
         self.settings = settings
         self.limiter = RateLimiter(settings.rate_limit.runs, settings.rate_limit.per_seconds)
@@ -99,19 +103,25 @@ class RunService:
 
         stream = RunStream(interaction, run, view, edit_interval=self.settings.edit_interval, components=components)
         self.streams[run.id] = stream
-        task = asyncio.create_task(self._stream(stream), name=f"run-{run.id}-stream")
+        where = (interaction.guild_id or 0, user, lesson.id, example.id)
+        task = asyncio.create_task(self._stream(stream, where), name=f"run-{run.id}-stream")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         log.info("run %s started by %s: %s/%s", run.id, user, lesson.id, example.id)
         return stream
 
-    async def _stream(self, stream: RunStream) -> None:
+    async def _stream(self, stream: RunStream, where: tuple[int, int, str, str]) -> None:
         try:
             finished = await stream.stream()
             log.info(
                 "run %s finished: %s after %d edits",
                 stream.run.id, finished.status if finished else "?", stream.edits,
             )  # fmt: skip
+            if finished is not None and self.storage is not None:
+                guild, user, lesson_id, example_id = where
+                await self.storage.record_run(
+                    RunRecordRow(guild, user, lesson_id, example_id, str(finished.status), finished.elapsed)
+                )
         except Exception:
             log.exception("run %s: streaming failed", stream.run.id)
         finally:
