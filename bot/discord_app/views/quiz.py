@@ -6,7 +6,7 @@ custom_id formats:
   cq:s:<quiz>:<question>             select several choices (multi-answer choice question)
   cq:o:<quiz>:<question>             open the answer modal (text, seconds, or the order of the lines)
   cq:h:<quiz>:<question>             take the next hint (ephemeral; costs points)
-The modal (`cqm:<quiz>:<question>`) lives only while its window is open.
+The modal (`cqm:<quiz>:<question>:<user>`) lives only while its window is open (plus a grace period).
 """
 
 from __future__ import annotations
@@ -137,8 +137,9 @@ class ChoiceSelect(_QuizItem, discord.ui.DynamicItem[discord.ui.Select[Any]], te
 
 
 class AnswerModal(discord.ui.Modal):
-    def __init__(self, quiz_id: str, index: int, question: Question, locale: str, timeout: float) -> None:
-        super().__init__(title=t(locale, "quiz.modal_title", n=index + 1), custom_id=f"cqm:{quiz_id}:{index}",
+    def __init__(self, quiz_id: str, index: int, question: Question, locale: str, timeout: float, user_id: int) -> None:
+        # discord.py keeps open modals by custom_id alone: one id per member, or they would replace each other
+        super().__init__(title=t(locale, "quiz.modal_title", n=index + 1), custom_id=f"cqm:{quiz_id}:{index}:{user_id}",
                          timeout=max(timeout, 1.0))  # fmt: skip
         self.quiz_id, self.index, self.question = quiz_id, index, question
         if isinstance(question, PredictOutputQuestion):
@@ -197,7 +198,7 @@ class AnswerButton(_QuizItem, discord.ui.DynamicItem[discord.ui.Button[Any]], te
             raise QuizError(t(interaction.locale, "err.window_closed"))
         question = live.game.questions[self.index]
         modal = AnswerModal(self.quiz_id, self.index, question, lesson_locale(interaction.locale),
-                            rnd.closes_at - time.time() + 30)  # fmt: skip
+                            rnd.closes_at - time.time() + 30, interaction.user.id)  # fmt: skip
         await interaction.response.send_modal(modal)
 
 
