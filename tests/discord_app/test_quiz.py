@@ -111,7 +111,9 @@ async def test_solo_quiz_is_private_and_reveals_at_once(quiz_env):  # noqa: F811
         await fd.slash(alice, "quiz", {"lesson": "tasks", "count": 1, "mode": "solo"})
 
         def solo_question():
-            return next((m for m in fd.messages() if m.ephemeral and any(c.startswith("cq:c:") for c in m.custom_ids())), None)
+            return next(
+                (m for m in fd.messages() if m.ephemeral and any(c.startswith("cq:c:") for c in m.custom_ids())), None
+            )
 
         await fd.wait_until(lambda: solo_question() is not None, 10)
         question = solo_question()
