@@ -7,6 +7,7 @@ import asyncio
 import re
 
 from tests.discord_app.test_quiz_env import custom_id, quiz_env  # noqa: F401  (fixture)
+from tests.fakediscord import FakeMessage
 
 
 async def test_group_quiz_scores_distribution_and_predict_then_run(quiz_env):  # noqa: F811
@@ -47,7 +48,9 @@ async def test_group_quiz_scores_distribution_and_predict_then_run(quiz_env):  #
         times = dict((word, float(at)) for at, word in re.findall(r"^\+(\d+\.\d{3})s  (\w+)$", content, re.M))
         assert set(times) == {"Hello", "World"}
         assert times["World"] - times["Hello"] >= 0.25
-        elapsed = float(re.search(r"Real time: \*\*(\d+\.\d+) s\*\* \(ok\)", content).group(1))  # type: ignore[union-attr]
+        found = re.search(r"Real time: \*\*(\d+\.\d+) s\*\* \(ok\)", content)
+        assert found is not None
+        elapsed = float(found.group(1))
         assert elapsed >= times["World"]
         assert reveal.allowed_mentions == {"parse": []}
         closed = fd.message(q1.id)
@@ -73,13 +76,13 @@ async def test_group_quiz_scores_distribution_and_predict_then_run(quiz_env):  #
 
         # storage: every answer exactly once, scored; alice's repeat and bob's change counted as changes
         assert env.bot is not None
-        db = env.storage.db  # type: ignore[union-attr]
+        db = env.storage.db
         async with db.execute("SELECT user_id, question_id, changes, correct, points FROM answers") as cur:
             stored = {(u, q): (ch, c, p) async for u, q, ch, c, p in cur}
         assert stored[(alice.id, "pick")] == (1, 1, 10) and stored[(bob.id, "pick")] == (1, 1, 10)
         assert stored[(dave.id, "pick")] == (0, 1, 7) and stored[(carol.id, "pick")] == (0, 0, 0)
         assert (dave.id, "word") not in stored and len(stored) == 7
-        progress = await env.storage.progress(fd.guild, alice.id)  # type: ignore[union-attr]
+        progress = await env.storage.progress(fd.guild, alice.id)
         assert progress.lessons_completed == ["tasks"] and (progress.answers, progress.correct) == (2, 2)
 
 
@@ -95,12 +98,12 @@ async def test_fifty_members_answer_at_once_each_recorded_once(quiz_env):  # noq
         sent = await asyncio.gather(*clicks)
         await asyncio.gather(*(ix.wait_response(20) for ix in sent))
         assert all(ix.original is not None and ix.original.ephemeral for ix in sent)
-        db = env.storage.db  # type: ignore[union-attr]
+        db = env.storage.db
         async with db.execute("SELECT user_id, answer, changes FROM answers WHERE question_id = 'pick'") as cur:
             rows = [r async for r in cur]
         assert sorted(r[0] for r in rows) == sorted(u.id for u in users)
         assert sum(r[2] for r in rows) == 10
-        live = next(iter(env.bot.quizzes.live.values()))  # type: ignore[union-attr]
+        live = next(iter(env.bot.quizzes.live.values()))
         assert live.game.current is not None and len(live.game.current.submissions) == 50
 
 
@@ -110,13 +113,14 @@ async def test_solo_quiz_is_private_and_reveals_at_once(quiz_env):  # noqa: F811
         alice, bob = fd.add_user("alice"), fd.add_user("bob")
         await fd.slash(alice, "quiz", {"lesson": "tasks", "count": 1, "mode": "solo"})
 
-        def solo_question():
+        def solo_question() -> FakeMessage | None:
             return next(
                 (m for m in fd.messages() if m.ephemeral and any(c.startswith("cq:c:") for c in m.custom_ids())), None
             )
 
         await fd.wait_until(lambda: solo_question() is not None, 10)
         question = solo_question()
+        assert question is not None
         right = custom_id(question, r"cq:c:\w+:0:0$")
         refused = await fd.click(bob, question, right)
         assert refused.original is not None and "someone else's solo quiz" in refused.original.content

@@ -7,10 +7,11 @@ import asyncio
 import re
 import time
 
-from tests.discord_app.test_quiz_env import custom_id, quiz_env  # noqa: F401  (fixture)
+from tests.discord_app.test_quiz_env import QuizEnv, custom_id, quiz_env  # noqa: F401  (fixture)
+from tests.fakediscord import FakeMessage
 
 
-def card_of(env, channel: int):
+def card_of(env: QuizEnv, channel: int) -> FakeMessage:
     cards = env.bot_messages(channel, text="Study session: Two tasks")
     assert len(cards) == 1
     return env.fd.message(cards[0].id)
@@ -87,7 +88,7 @@ async def test_restart_in_the_middle_of_a_session(quiz_env):  # noqa: F811
         question = await env.question(1, fd.channel)
         await fd.click(bob, question, custom_id(question, r"cq:c:\w+:0:0$"))
         assert env.bot is not None
-        closes_at = env.bot.quizzes.live[sid].game.current.closes_at  # type: ignore[union-attr]
+        closes_at = env.bot.quizzes.live[sid].game.current.closes_at
 
         await env.stop_bot()  # the bot goes down with the question open ...
         await asyncio.sleep(max(0.0, closes_at + 0.2 - time.time()))  # ... and its window passes meanwhile

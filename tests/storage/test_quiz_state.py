@@ -41,7 +41,8 @@ async def test_quiz_state_survives_a_reopen(tmp_path: Path) -> None:
     store = SqliteStorage(path)
     await store.open()
     async with store.db.execute("PRAGMA user_version") as cur:
-        assert (await cur.fetchone())[0] == len(MIGRATIONS) == 2
+        row = await cur.fetchone()
+    assert row is not None and row[0] == len(MIGRATIONS) == 2
     [(quiz_id, guild, channel, state)] = await store.active_quizzes()
     await store.close()
     back = QuizGame.from_state(state["game"], "demo", list(LESSON.quiz))
