@@ -43,11 +43,15 @@ async def test_commands_sync_only_when_changed(tmp_path):
         assert len(puts) == 1
         assert sorted(c["name"] for c in fd.commands(fd.guild)) == [
             "help",
+            "leaderboard",
             "lesson",
             "lessons",
+            "progress",
+            "quiz",
             "reload",
             "run",
             "stop",
+            "study",
         ]
 
 

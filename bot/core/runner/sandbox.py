@@ -61,6 +61,22 @@ def _prefixes() -> list[str]:
     return out
 
 
+def traversable_parents(binds: list[str]) -> list[str]:
+    """The directories above `binds` that the sandbox must create (shallow first), skipping `/`, `/usr`
+    and anything that is itself bound (or lies inside a bound path)."""
+    bound = [Path(b) for b in binds]
+    parents: list[str] = []
+    for path in bound:
+        for parent in reversed(path.parents):
+            if str(parent) in {"/", "/usr"} or parent.is_relative_to("/usr"):
+                continue
+            if any(parent == b or parent.is_relative_to(b) for b in bound):
+                continue
+            if str(parent) not in parents:
+                parents.append(str(parent))
+    return parents
+
+
 def bwrap_command(bwrap: str, *, as_root: bool) -> list[str]:
     """The bubblewrap prefix for the worker command."""
     args = [bwrap, "--die-with-parent", "--new-session"]
@@ -77,9 +93,13 @@ def bwrap_command(bwrap: str, *, as_root: bool) -> list[str]:
             args += ["--ro-bind", top, top]
     for path in ETC_FILES:
         args += ["--ro-bind-try", path, path]
-    for prefix in _prefixes():
-        args += ["--ro-bind", prefix, prefix]
-    args += ["--ro-bind", str(RUNNER_DIR), str(RUNNER_DIR)]
+    binds = [*_prefixes(), str(RUNNER_DIR)]
+    for parent in traversable_parents(binds):
+        # bubblewrap makes missing parents mode 0700 (e.g. /root/.pyenv): a run's uid could not reach the
+        # standard library behind them, so only modules the worker had pre-imported would work.
+        args += ["--perms", "0755", "--dir", parent]
+    for path in binds:
+        args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(SANDBOX_TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp"]
     args += ["--clearenv"]

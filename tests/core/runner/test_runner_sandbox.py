@@ -142,6 +142,23 @@ print(open("scratch.txt").read())
     ] == ["False", "False", "PermissionError", "temp is writable"]
 
 
+@needs_bwrap
+async def test_whole_standard_library_importable_in_the_sandbox(runner: Runner) -> None:
+    """Modules the worker never pre-imported (threads' executor, statistics, zoneinfo) import for the run's
+    unprivileged uid: the sandbox's parents of the interpreter prefix must be traversable."""
+    code = """\
+import asyncio, os, statistics, zoneinfo, concurrent.futures.thread
+
+async def main():
+    print(await asyncio.to_thread(statistics.mean, [1, 2, 3]), os.getuid() != 0)
+
+asyncio.run(main())
+"""
+    events, done = await collect(runner.run(code))
+    assert done.status == Status.OK, done
+    assert [o.text for o in lines(events)] == ["2 True"]
+
+
 async def test_sandbox_off_runs_with_rlimits(make_runner: MakeRunner) -> None:
     runner: Runner = await make_runner(sandbox="off")
     assert not runner.sandboxed and "no sandbox" in runner.describe()
