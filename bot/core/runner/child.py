@@ -134,7 +134,7 @@ class Harness:
     def flush_tasks(self) -> None:
         while self.pending:
             task, task_id, t = self.pending.pop(0)
-            self._task_event(task.get_name(), "created", t, task_id)
+            self._task_event(_display_name(task), "created", t, task_id)
 
     def task_done(self, task: asyncio.Task[Any], task_id: int) -> None:
         self.flush_tasks()
@@ -142,7 +142,7 @@ class Harness:
             kind = "cancelled"
         else:  # `_exception`, not exception(): keep "exception was never retrieved" for the lesson
             kind = "failed" if getattr(task, "_exception", None) is not None else "done"
-        self._task_event(task.get_name(), kind, self.now(), task_id)
+        self._task_event(_display_name(task), kind, self.now(), task_id)
 
     def _task_event(self, name: str, kind: str, t: float, task_id: int) -> None:
         self.task_events += 1
@@ -341,3 +341,15 @@ def run_program(harness: Harness, code: bytes, name: str, event_fd: int, out_byt
     harness.flush_tasks()
     harness.flush_partial()
     os._exit(exit_code & 0xFF)
+
+
+def _display_name(task: asyncio.Task[Any]) -> str:
+    """The task's own name; for an unnamed task (`Task-7`), its coroutine's name (`main`, `say`), which is
+    what a learner recognises on the timeline."""
+    name = task.get_name()
+    if name.startswith("Task-") and name[5:].isdigit():
+        coro = task.get_coro()
+        qualname = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
+        if isinstance(qualname, str) and qualname:
+            return qualname.rsplit(".", 1)[-1]
+    return name

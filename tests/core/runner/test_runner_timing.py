@@ -77,6 +77,8 @@ async def test_task_lifecycle_has_names(runner: Runner) -> None:
     created = {e.name: e.t for e in tasks if e.event == "created"}
     finished = {e.name: e.t for e in tasks if e.event == "done"}
     assert created["first"] < 0.5 and finished["first"] >= 0.95
+    # the unnamed task asyncio.run creates shows as its coroutine, `main`, not `Task-1`
+    assert ("main", "done") in by_name and not any(e.name.startswith("Task-") for e in tasks)
 
 
 async def test_taskgroup_names_failures_and_cancellation(runner: Runner) -> None:
