@@ -142,7 +142,10 @@ class Runner:
             self._command = plain
             await self._start_worker()
         if not self.sandboxed:
-            why = "runner.sandbox is 'off'" if mode == "off" else "bubblewrap (bwrap) is not installed"
+            if mode == "off":
+                why = "runner.sandbox is 'off'"
+            else:
+                why = "bubblewrap (bwrap) is not installed" if bwrap is None else "bubblewrap failed to start"
             hint = ""
             if as_root and (path := sandbox.unreadable_prefix()):
                 hint = f"; {path} is not readable by other users, so examples can only import preloaded modules"

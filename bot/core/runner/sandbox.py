@@ -93,6 +93,8 @@ def bwrap_command(bwrap: str, *, as_root: bool) -> list[str]:
             args += ["--ro-bind", top, top]
     for path in ETC_FILES:
         args += ["--ro-bind-try", path, path]
+    # the private /tmp first: a checkout or venv that lives under /tmp is bound on top of it, not hidden by it
+    args += ["--size", str(SANDBOX_TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp"]
     binds = [*_prefixes(), str(RUNNER_DIR)]
     for parent in traversable_parents(binds):
         # bubblewrap makes missing parents mode 0700 (e.g. /root/.pyenv): a run's uid could not reach the
@@ -101,7 +103,7 @@ def bwrap_command(bwrap: str, *, as_root: bool) -> list[str]:
     for path in binds:
         args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--size", str(SANDBOX_TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    args += ["--chdir", "/tmp"]
     args += ["--clearenv"]
     for key, value in clean_env().items():
         args += ["--setenv", key, value]
