@@ -49,10 +49,10 @@ def frozen_view(*items: discord.ui.Item[Any]) -> discord.ui.View:
     return view
 
 
-class _Safe:
-    """Mixin: route any failure of a button callback to the shared error reporter."""
+class SafeItem:
+    """Mixin for a component: its callback runs `handle` and routes any failure to the error reporter."""
 
-    async def run_safely(self, interaction: Interaction) -> None:
+    async def callback(self, interaction: Interaction) -> None:
         try:
             await self.handle(interaction)
         except Exception as exc:
@@ -62,7 +62,7 @@ class _Safe:
         raise NotImplementedError
 
 
-class CataloguePage(_Safe, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:ls:(?P<dir>[pn]):(?P<page>\d+):(?P<level>[a-z]*):(?P<tag>.*)"):  # fmt: skip  # noqa: E501
+class CataloguePage(SafeItem, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:ls:(?P<dir>[pn]):(?P<page>\d+):(?P<level>[a-z]*):(?P<tag>.*)"):  # fmt: skip  # noqa: E501
     def __init__(self, direction: str, page: int, level: str, tag: str, *, label: str, disabled: bool) -> None:
         self.direction, self.page, self.level, self.tag = direction, page, level, tag
         custom_id = f"cb:ls:{direction}:{page}:{level}:{tag}"[:MAX_CUSTOM_ID]
@@ -77,9 +77,6 @@ class CataloguePage(_Safe, discord.ui.DynamicItem[discord.ui.Button[Any]], templ
     ) -> CataloguePage:
         return cls(match["dir"], int(match["page"]), match["level"], match["tag"], label="", disabled=False)
 
-    async def callback(self, interaction: Interaction) -> None:
-        await self.run_safely(interaction)
-
     async def handle(self, interaction: Interaction) -> None:
         content, view = catalogue_message(
             _bot(interaction).catalog.lessons(), self.page, lesson_locale(interaction.locale),
@@ -88,7 +85,7 @@ class CataloguePage(_Safe, discord.ui.DynamicItem[discord.ui.Button[Any]], templ
         await interaction.response.edit_message(content=content, view=view, allowed_mentions=_NONE)
 
 
-class LessonPage(_Safe, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cb:lp:(?P<dir>[pn]):(?P<page>\d+):(?P<lesson>{SLUG})"):  # fmt: skip  # noqa: E501
+class LessonPage(SafeItem, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cb:lp:(?P<dir>[pn]):(?P<page>\d+):(?P<lesson>{SLUG})"):  # fmt: skip  # noqa: E501
     def __init__(self, direction: str, page: int, lesson_id: str, *, label: str, disabled: bool) -> None:
         self.direction, self.page, self.lesson_id = direction, page, lesson_id
         super().__init__(
@@ -105,16 +102,13 @@ class LessonPage(_Safe, discord.ui.DynamicItem[discord.ui.Button[Any]], template
     ) -> LessonPage:
         return cls(match["dir"], int(match["page"]), match["lesson"], label="", disabled=False)
 
-    async def callback(self, interaction: Interaction) -> None:
-        await self.run_safely(interaction)
-
     async def handle(self, interaction: Interaction) -> None:
         lesson = _bot(interaction).catalog.get(self.lesson_id)
         content, view = lesson_message(lesson, self.page, lesson_locale(interaction.locale))
         await interaction.response.edit_message(content=content, view=view, allowed_mentions=_NONE)
 
 
-class RunButton(_Safe, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cb:run:(?P<kind>[ra]):(?P<lesson>{SLUG}):(?P<example>{SLUG})"):  # fmt: skip  # noqa: E501
+class RunButton(SafeItem, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cb:run:(?P<kind>[ra]):(?P<lesson>{SLUG}):(?P<example>{SLUG})"):  # fmt: skip  # noqa: E501
     def __init__(self, kind: str, lesson_id: str, example_id: str, *, label: str, row: int | None = None) -> None:
         self.kind, self.lesson_id, self.example_id = kind, lesson_id, example_id
         style = discord.ButtonStyle.success if kind == "r" else discord.ButtonStyle.primary
@@ -129,14 +123,11 @@ class RunButton(_Safe, discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     ) -> RunButton:
         return cls(match["kind"], match["lesson"], match["example"], label="")
 
-    async def callback(self, interaction: Interaction) -> None:
-        await self.run_safely(interaction)
-
     async def handle(self, interaction: Interaction) -> None:
         await _bot(interaction).runs.start(interaction, self.lesson_id, self.example_id)
 
 
-class StopButton(_Safe, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:stop:(?P<owner>\d+):(?P<run>\d+)"):  # fmt: skip  # noqa: E501
+class StopButton(SafeItem, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:stop:(?P<owner>\d+):(?P<run>\d+)"):  # fmt: skip  # noqa: E501
     def __init__(self, owner: int, run_id: int, *, label: str) -> None:
         self.owner, self.run_id = owner, run_id
         super().__init__(
@@ -148,9 +139,6 @@ class StopButton(_Safe, discord.ui.DynamicItem[discord.ui.Button[Any]], template
         cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> StopButton:
         return cls(int(match["owner"]), int(match["run"]), label="")
-
-    async def callback(self, interaction: Interaction) -> None:
-        await self.run_safely(interaction)
 
     async def handle(self, interaction: Interaction) -> None:
         if interaction.user.id != self.owner:

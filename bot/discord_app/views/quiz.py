@@ -23,7 +23,7 @@ from bot.discord_app.errors import report_error, send_ephemeral
 from bot.discord_app.i18n import lesson_locale, t
 from bot.discord_app.quiz_render import offered_lines
 from bot.discord_app.render import clip
-from bot.discord_app.views.buttons import frozen_view
+from bot.discord_app.views.buttons import SafeItem, frozen_view
 
 if TYPE_CHECKING:
     from bot.discord_app.client import CorobotBot
@@ -66,18 +66,9 @@ async def submit(interaction: Interaction, quiz_id: str, index: int, raw: Answer
     await send_ephemeral(interaction, t(locale, key, answer=shown, when=closes))
 
 
-class _QuizItem:
+class _QuizItem(SafeItem):
     quiz_id: str
     index: int
-
-    async def callback(self, interaction: Interaction) -> None:
-        try:
-            await self.handle(interaction)
-        except Exception as exc:
-            await report_error(interaction, exc)
-
-    async def handle(self, interaction: Interaction) -> None:
-        raise NotImplementedError
 
 
 class ChoiceButton(_QuizItem, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cq:c:(?P<quiz>{QID}):(?P<index>\d+):(?P<choice>\d+)"):  # fmt: skip  # noqa: E501

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot.core.sessions import SessionStatus
-from bot.discord_app.errors import report_error
 from bot.discord_app.i18n import t
-from bot.discord_app.views.buttons import frozen_view
+from bot.discord_app.views.buttons import SafeItem, frozen_view
 
 if TYPE_CHECKING:
     from bot.discord_app.client import CorobotBot
@@ -37,7 +36,7 @@ _STYLES = {
 _ROWS = {"j": 0, "l": 0, "n": 1, "r": 1, "q": 1, "p": 2, "e": 2}
 
 
-class SessionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cs:(?P<action>[jlnrqpe]):(?P<sid>[a-z0-9]+)"):  # fmt: skip  # noqa: E501
+class SessionButton(SafeItem, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cs:(?P<action>[jlnrqpe]):(?P<sid>[a-z0-9]+)"):  # fmt: skip  # noqa: E501
     def __init__(self, action: str, session_id: str, *, label: str = "") -> None:
         self.action, self.session_id = action, session_id
         button: discord.ui.Button[Any] = discord.ui.Button(
@@ -51,11 +50,8 @@ class SessionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"c
     ) -> SessionButton:
         return cls(match["action"], match["sid"])
 
-    async def callback(self, interaction: Interaction) -> None:
-        try:
-            await cast("CorobotBot", interaction.client).studies.press(interaction, self.session_id, self.action)
-        except Exception as exc:
-            await report_error(interaction, exc)
+    async def handle(self, interaction: Interaction) -> None:
+        await cast("CorobotBot", interaction.client).studies.press(interaction, self.session_id, self.action)
 
 
 def session_components(live: LiveSession) -> discord.ui.View | None:
