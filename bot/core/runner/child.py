@@ -40,10 +40,11 @@ log = logging.getLogger(__name__)
 
 BLOCK_THRESHOLD = 0.05  # seconds a callback may hold the loop before it counts as blocking
 # Longest single wait of the loop's selector.  The kernel adds ~0.1% of a poll timeout as slack, so a
-# 1 s sleep overshoots ~1 ms; capped at 100 ms the slack stays <= 0.1 ms, while a 20 ms cap would cost
-# each idle child 50 wake-ups a second (~2.4 ms CPU per second of run: 200 runs = half a core).
-WAIT_CAP = 0.1
+# 1 s sleep would overshoot ~1 ms; capped at 250 ms the slack stays <= 0.25 ms for 4 wake-ups a second
+# (each costs ~0.1 ms of CPU: at 100 ms, 200 idle runs spent a fifth of a core waking up).
+WAIT_CAP = 0.25
 WATCH_INTERVAL = 0.04  # how often the watchdog looks at the running callback (blocks > 50 ms)
+WATCH_IDLE = 3  # looks that find no callback running before the watchdog parks until one starts
 MAX_TASK_EVENTS = 5000  # task events sent per run; more are dropped
 
 _T = TypeVar("_T")
@@ -71,6 +72,8 @@ class Harness:
         self.cb_start = 0.0
         self.sample: tuple[int, int | None] = (-1, None)
         self.watchdog: threading.Thread | None = None
+        self.parked = False  # the watchdog sleeps until `wake` is set by the next callback
+        self.wake = threading.Event()
 
     # -- the pipe ------------------------------------------------------------------------------
     def send(self, obj: dict[str, Any]) -> None:
@@ -161,10 +164,22 @@ class Harness:
             threading.stack_size(old)
 
     def _watch(self) -> None:
+        idle = 0
         while True:
+            if idle >= WATCH_IDLE:  # the loop is waiting, not running code: sleep until a callback starts
+                self.parked = True
+                if not self.cb_start:  # set before `parked` was: `_run` would not have woken us
+                    self.wake.wait()
+                self.wake.clear()
+                self.parked = False
+                idle = 0
             time.sleep(WATCH_INTERVAL)
             seq, start = self.cb_seq, self.cb_start
-            if not start or self.sample[0] == seq or time.perf_counter() - start < BLOCK_THRESHOLD:
+            if not start:
+                idle += 1
+                continue
+            idle = 0
+            if self.sample[0] == seq or time.perf_counter() - start < BLOCK_THRESHOLD:
                 continue
             line = self.program_line(sys._current_frames().get(self.main_ident))
             if self.cb_seq != seq:
@@ -254,6 +269,8 @@ def install(harness: Harness) -> None:
         harness.cb_seq += 1
         seq = harness.cb_seq
         start = harness.cb_start = time.perf_counter()
+        if harness.parked:  # read after cb_start is set, so the watchdog sees one or the other
+            harness.wake.set()
         try:
             original(handle)
         finally:

@@ -386,6 +386,7 @@ class Runner:
             status, error = Status.ERROR, o.failure or f"exited with code {exit_code}"
         else:
             status = Status.OK
+        log.debug("run %s: %s in %.3f s, program CPU %.1f ms", run.id, status, elapsed, o.cpu * 1000)
         return Finished(
             status=status,
             elapsed=elapsed,

@@ -117,6 +117,20 @@ async def test_blocking_call_reports_duration_and_line(runner: Runner) -> None:
     assert blocked[0].t < 0.2
 
 
+async def test_blocks_after_idle_periods_are_each_found_with_their_line(runner: Runner) -> None:
+    # While the loop only waits, the watchdog thread parks; the next callback must wake it.
+    code = (
+        "import asyncio\nimport time\n\nasync def main():\n    await asyncio.sleep(0.5)\n    time.sleep(0.3)\n"
+        "    await asyncio.sleep(0.5)\n    time.sleep(0.3)\n\nasyncio.run(main())\n"
+    )
+    events, done = await collect(runner.run(code, name="idle-then-block.py"))
+    assert done.status == Status.OK
+    blocked = [e for e in events if isinstance(e, LoopBlocked)]
+    assert [b.line for b in blocked] == [6, 8], blocked
+    assert all(0.25 <= b.duration <= 0.6 for b in blocked), blocked
+    assert blocked[1].t - blocked[0].t >= 0.7
+
+
 async def test_busy_loop_blocking_is_reported_at_timeout(runner: Runner) -> None:
     code = "import asyncio\n\nasync def main():\n    while True:\n        pass\n\nasyncio.run(main())\n"
     events, done = await collect(runner.run(code, name="spin.py", timeout=1.5))
