@@ -31,6 +31,7 @@ from bot.core.sessions import SessionError, SessionStatus, StudySession
 from bot.core.storage import Storage
 from bot.discord_app.errors import SessionBusy, SessionGone
 from bot.discord_app.i18n import t
+from bot.discord_app.permissions import is_admin
 from bot.discord_app.quiz_render import session_card, summary_text
 from bot.discord_app.quizzes import LiveQuiz, QuizService, QuizTiming, forget_task
 from bot.discord_app.runs import RunService
@@ -66,13 +67,6 @@ class LiveSession:
             "question": self.question_message,
         }
         return state
-
-
-def is_admin(interaction: Interaction, settings: DiscordSettings) -> bool:
-    if interaction.permissions.manage_guild:
-        return True
-    roles = {int(x) for x in getattr(interaction.user, "_roles", ())}
-    return bool(roles & set(settings.admin_role_ids))
 
 
 class StudyService:
@@ -171,7 +165,7 @@ class StudyService:
         """One card button: j(oin) l(eave) for everyone; n(ext) r(un) q(uiz) p(ause/resume) e(nd) host-only."""
         live = self.get(session_id)
         session, user, now = live.session, interaction.user.id, time.time()
-        admin = is_admin(interaction, self.settings)
+        admin = is_admin(interaction, self.settings.admin_role_ids)
         if action == "j":
             session.join(user, now)
             await self.save(live)

@@ -10,19 +10,15 @@ from discord.ext import commands
 from bot.discord_app.cogs._common import NONE, Interaction, bot_of
 from bot.discord_app.errors import NotAdmin
 from bot.discord_app.i18n import ls, t
+from bot.discord_app.permissions import is_admin
 from bot.discord_app.render import clip, code_block, code_safe
 
 log = logging.getLogger(__name__)
 
 
-def is_admin(interaction: Interaction) -> bool:
+def require_admin(interaction: Interaction) -> bool:
     """Manage Server, or one of `settings.discord.admin_role_ids`; raises `NotAdmin` otherwise."""
-    if interaction.permissions.manage_guild:
-        return True
-    admin_roles = set(bot_of(interaction).settings.discord.admin_role_ids)
-    role_ids = {int(x) for x in getattr(interaction.user, "_roles", ())}
-    role_ids.update(r.id for r in getattr(interaction.user, "roles", ()))
-    if admin_roles & role_ids:
+    if is_admin(interaction, bot_of(interaction).settings.discord.admin_role_ids):
         return True
     raise NotAdmin()
 
@@ -36,7 +32,7 @@ class AdminCog(commands.Cog):
 
     @app_commands.command(name=ls("cmd.reload"), description=ls("cmd.reload.desc"))
     @app_commands.guild_only()
-    @app_commands.check(is_admin)
+    @app_commands.check(require_admin)
     async def reload(self, interaction: Interaction) -> None:
         catalog = bot_of(interaction).catalog
         report = catalog.refresh()
