@@ -111,10 +111,22 @@ def load(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", force=True
-    )
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+CONSOLE_LOG_NAME = "corobot.log"
+
+
+def configure_logging(level: str, log_file: Path | None = None) -> None:
+    """Log at `level` to stderr; with `log_file` (the console, whose screen is the UI), log there instead
+    and keep only warnings and errors on stderr."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+            handlers[0].setLevel(max(logging.WARNING, logging.getLevelName(level)))
+        except OSError as exc:
+            print(f"corobot: cannot write the log file {log_file} ({exc}); logging to stderr", file=sys.stderr)
+    logging.basicConfig(level=level, format=LOG_FORMAT, handlers=handlers, force=True)
 
 
 # --- shared pieces ------------------------------------------------------------------------------------
@@ -311,8 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"corobot: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(settings.log_level)
     command = choose_command(args.command)
+    configure_logging(settings.log_level, settings.data_dir / CONSOLE_LOG_NAME if command == "console" else None)
     log.debug("command %s, lessons %s, locale %s", command, settings.lessons_dir, settings.locale)
     try:
         return COMMANDS[command](args, settings)

@@ -218,6 +218,10 @@ def test_console_session_over_pipes(workdir: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert " 1. hello" in done.stdout and "+0." in done.stdout and "world" in done.stdout
     assert done.stdout.rstrip().endswith("bye")
+    # the screen is the UI: the service's INFO log goes to the log file in the data folder
+    assert "INFO" not in done.stderr, done.stderr
+    log_text = (workdir / "data" / "corobot.log").read_text(encoding="utf-8")
+    assert "runner ready" in log_text
 
 
 def test_lessons_check(workdir: Path) -> None:
