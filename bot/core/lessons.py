@@ -89,6 +89,9 @@ class Expect(_Strict):
 class Section(_Strict):
     title: Text
     body: Text = Field(description="Markdown")
+    duration: float | None = Field(
+        default=None, ge=1, le=3600, description="seconds a study session stays here before auto-advancing"
+    )
 
 
 class Example(_Strict):

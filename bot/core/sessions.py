@@ -124,6 +124,16 @@ class StudySession:
             self.section += 1
         return self.section
 
+    def step(self) -> float | None:
+        """Seconds to stay on the current step before auto-advancing: the section's own `duration`, else
+        the session's `auto_advance`; None when paused, ended, on the last section, or nothing is set (the
+        title card uses `auto_advance` only: the host starts a lesson that paces itself)."""
+        if self.status is not SessionStatus.ACTIVE or self.section + 1 >= len(self.lesson.sections):
+            return None
+        if self.section >= 0 and (duration := self.lesson.sections[self.section].duration) is not None:
+            return duration
+        return self.auto_advance
+
     def previous_section(self, user_id: int, *, is_admin: bool = False) -> int:
         self.check_host(user_id, is_admin=is_admin)
         self._require_running()

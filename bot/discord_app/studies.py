@@ -177,6 +177,7 @@ class StudyService:
             await self.refresh_card(live, interaction)
         elif action == "n":
             session.next_section(user, is_admin=admin)
+            self._start_auto(live)
             await self.save(live)
             await self.refresh_card(live, interaction)
         elif action == "r":
@@ -195,6 +196,7 @@ class StudyService:
                 session.resume(user, now, is_admin=admin)
             else:
                 session.pause(user, now, is_admin=admin)
+            self._start_auto(live)  # stops the timer while paused, starts the step over on resume
             await self.save(live)
             await self.refresh_card(live, interaction)
         elif action == "e":
@@ -253,9 +255,12 @@ class StudyService:
     # -- auto-advance --------------------------------------------------------------------------------------
 
     def _start_auto(self, live: LiveSession) -> None:
-        if not live.session.auto_advance or live.id in self._auto:
+        """(Re)start the timer of the current step, if it has one: a manual Next or a Resume starts it over."""
+        self._stop_auto(live.id)
+        step = live.session.step()
+        if step is None:
             return
-        task = asyncio.create_task(self._auto_advance(live), name=f"session-{live.id}-auto")
+        task = asyncio.create_task(self._auto_advance(live, step), name=f"session-{live.id}-auto")
         self._auto[live.id] = task
         task.add_done_callback(functools.partial(forget_task, self._auto, live.id))
 
@@ -264,21 +269,18 @@ class StudyService:
         if task is not None and task is not asyncio.current_task():
             task.cancel()
 
-    async def _auto_advance(self, live: LiveSession) -> None:
+    async def _auto_advance(self, live: LiveSession, step: float) -> None:
+        await asyncio.sleep(step)
         session = live.session
-        step = float(session.auto_advance or 0)
-        while session.status is not SessionStatus.ENDED:
-            await asyncio.sleep(step)
-            if session.status is not SessionStatus.ACTIVE:
-                continue
-            if session.section + 1 >= len(session.lesson.sections):
-                return
-            session.next_section(session.host_id)
-            try:
-                await self.save(live)
-            except Exception:
-                log.exception("session %s: could not save after auto-advance", live.id)
-            await self.refresh_card(live)
+        if session.step() is None:  # paused, ended or at the end meanwhile (their handlers stop us too)
+            return
+        session.next_section(session.host_id)
+        try:
+            await self.save(live)
+        except Exception:
+            log.exception("session %s: could not save after auto-advance", live.id)
+        await self.refresh_card(live)
+        self._start_auto(live)
 
     # -- restart -------------------------------------------------------------------------------------------
 

@@ -86,3 +86,33 @@ def test_state_round_trips_through_json_with_an_open_question() -> None:
     restored.ask_question(HOST, 2000.0)
     restored.answer(ANN, ["y", "x"], 2001.0)
     assert restored.end(HOST, 2100.0).questions == 2
+
+
+def test_step_comes_from_the_section_then_the_session_and_stops_when_paused_or_at_the_end() -> None:
+    paced = LESSON.model_copy(
+        update={
+            "sections": [
+                LESSON.sections[0].model_copy(update={"duration": 5.0}),
+                LESSON.sections[1],
+                LESSON.sections[1],
+            ]
+        }
+    )
+    lesson_only = StudySession("s1", paced, HOST, started_at=0.0)
+    assert lesson_only.step() is None  # the title card waits for the host
+    lesson_only.next_section(HOST)
+    assert lesson_only.step() == 5.0
+    lesson_only.next_section(HOST)
+    assert lesson_only.step() is None  # no duration here, none from the command
+
+    both = StudySession("s2", paced, HOST, started_at=0.0, auto_advance=30.0)
+    assert both.step() == 30.0
+    both.next_section(HOST)
+    assert both.step() == 5.0  # the section's own duration wins
+    both.pause(HOST, 1.0)
+    assert both.step() is None
+    both.resume(HOST, 2.0)
+    both.next_section(HOST)
+    assert both.step() == 30.0
+    both.next_section(HOST)
+    assert both.step() is None  # the last section: nothing to advance to

@@ -111,3 +111,52 @@ async def test_restart_in_the_middle_of_a_session(quiz_env):  # noqa: F811
         summary = await env.wait_message("Study session ended", fd.channel)
         assert f"<@{bob.id}> — 10 pts, 1/1 right (accuracy 100%)" in summary.content
         assert "3 participant(s) · 1 question(s)" in summary.content
+
+
+PACED = """\
+id: paced
+title: Paced
+sections:
+  - {title: One, body: first, duration: 1}
+  - {title: Two, body: second}
+  - {title: Three, body: third}
+examples:
+  - id: hi
+    code: print("hi")
+"""
+
+
+async def test_a_lesson_paces_its_session_and_next_or_pause_restart_the_timer(quiz_env):  # noqa: F811
+    async with quiz_env() as env:
+        fd = env.fd
+        (env.catalog.root / "paced.yaml").write_text(PACED, encoding="utf-8")
+        assert env.catalog.refresh().ok
+        host = fd.add_user("host")
+        started = await fd.slash(host, "study", {"lesson": "paced", "thread": False}, subcommand="start")
+        await fd.wait_until(lambda: started.original is not None and "started in" in started.original.content)
+
+        def card() -> FakeMessage:
+            (found,) = env.bot_messages(fd.channel, text="Study session: Paced")
+            return fd.message(found.id)
+
+        sid = custom_id(card(), r"cs:j:").split(":")[2]
+        await asyncio.sleep(1.5)  # the title card waits for the host: only sections carry a duration
+        assert "Section" not in card().content
+
+        await fd.click(host, card(), f"cs:p:{sid}")  # pause on section One: its 1 s timer must not run
+        await fd.click(host, card(), f"cs:p:{sid}")  # resume
+        await fd.click(host, card(), f"cs:n:{sid}")
+        shown = time.monotonic()
+        assert "Section 1/3: One" in card().content
+        await fd.click(host, card(), f"cs:p:{sid}")  # paused: no advance however long it stays
+        await asyncio.sleep(1.6)
+        assert "Section 1/3: One" in card().content
+        await fd.click(host, card(), f"cs:p:{sid}")  # resumed: the section's 1 s starts over
+        resumed = time.monotonic()
+        await fd.wait_until(lambda: "Section 2/3: Two" in card().content, 10)
+        assert time.monotonic() - resumed >= 0.8 and time.monotonic() - shown >= 2.4
+
+        await asyncio.sleep(1.5)  # section Two has no duration and the command gave none: it stays
+        assert "Section 2/3: Two" in card().content
+        assert env.bot is not None
+        assert sid not in env.bot.studies._auto
