@@ -123,12 +123,12 @@ class Runner:
                 "runner.sandbox is 'required' but bubblewrap (bwrap) is not installed; "
                 "install it (apt-get install -y bubblewrap) or set runner.sandbox to 'auto'"
             )
-        as_root = os.geteuid() == 0
+        as_root = sandbox.can_switch_uid()
         if as_root:
             self._uids = sandbox.UidBlock()
             self._uids.acquire()
             self._free_uid_slots = list(range(self.settings.concurrency()))[::-1]
-        plain = sandbox.worker_command()
+        plain = sandbox.worker_command(per_run_uids=as_root)
         self.sandboxed = bwrap is not None
         self._command = [*sandbox.bwrap_command(bwrap, as_root=as_root), *plain] if bwrap else plain
         try:

@@ -43,8 +43,14 @@ def clean_env() -> dict[str, str]:
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
-def worker_command() -> list[str]:
-    return [sys.executable, "-I", "-u", str(WORKER_SCRIPT)]
+def worker_command(*, per_run_uids: bool) -> list[str]:
+    """The worker's command line; with `per_run_uids` it supervises the runs itself (see worker.py)."""
+    return [sys.executable, "-I", "-u", str(WORKER_SCRIPT), *(["--per-run-uids"] if per_run_uids else [])]
+
+
+def can_switch_uid() -> bool:
+    """Whether each run can get a uid of its own (we are root)."""
+    return os.geteuid() == 0
 
 
 def find_bwrap() -> str | None:
