@@ -26,6 +26,7 @@ import json
 import linecache
 import logging
 import os
+import resource
 import selectors
 import sys
 import threading
@@ -45,6 +46,7 @@ BLOCK_THRESHOLD = 0.05  # seconds a callback may hold the loop before it counts 
 WAIT_CAP = 0.25
 WATCH_INTERVAL = 0.04  # how often the watchdog looks at the running callback (blocks > 50 ms)
 WATCH_IDLE = 3  # looks that find no callback running before the watchdog parks until one starts
+FD_SETSIZE = 1024  # select(2) handles descriptors below this
 MAX_TASK_EVENTS = 5000  # task events sent per run; more are dropped
 
 _T = TypeVar("_T")
@@ -233,12 +235,26 @@ class _Writer(io.TextIOBase):
         return len(s)
 
 
-class _CappedSelector(selectors.DefaultSelector):
+class _CappedSelect(selectors.SelectSelector):
+    """select(2) takes its timeout in microseconds, where epoll rounds up to whole milliseconds (a sleep
+    would end up to 1 ms late); with at most FD_SETSIZE open files per run, select(2) is safe."""
+
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout is None or timeout > WAIT_CAP:
             timeout = WAIT_CAP
-        result: list[tuple[selectors.SelectorKey, int]] = super().select(timeout)
-        return result
+        return super().select(timeout)
+
+
+class _CappedEpoll(selectors.EpollSelector):
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is None or timeout > WAIT_CAP:
+            timeout = WAIT_CAP
+        return super().select(timeout)
+
+
+def _selector() -> selectors.BaseSelector:
+    fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return _CappedSelect() if 0 <= fd_limit <= FD_SETSIZE else _CappedEpoll()
 
 
 def install(harness: Harness) -> None:
@@ -255,7 +271,7 @@ def install(harness: Harness) -> None:
     class _Policy(asyncio.DefaultEventLoopPolicy):
         def new_event_loop(self) -> asyncio.AbstractEventLoop:
             harness.start_watchdog()
-            return _Loop(_CappedSelector())
+            return _Loop(_selector())
 
     original: Callable[[asyncio.Handle], None] = asyncio.Handle._run
     main_ident = harness.main_ident
