@@ -203,9 +203,12 @@ class QuizService:
         assert rnd is not None
         content = question_card(live.lesson, rnd.question, live.number, len(live.game.questions), rnd.closes_at,
                                 live.locale, solo=live.solo)  # fmt: skip
+        live.message_id = None
+        await self.persist(live)  # saved before anyone can see it: a restart from here on resumes the question
         message = await self._send(live, content, self.components(live))
-        live.message_id = message.id if message is not None else None
-        await self.persist(live)
+        if message is not None:
+            live.message_id = message.id
+            await self.persist(live)
 
     async def persist(self, live: LiveQuiz) -> None:
         try:

@@ -130,3 +130,38 @@ async def test_solo_quiz_is_private_and_reveals_at_once(quiz_env):  # noqa: F811
         private = [m for m in fd.messages() if m.ephemeral]
         assert any("**Question 1/1** — answer: **0.3 s**" in m.content and "Real time" in m.content for m in private)
         assert not [m for m in env.bot_messages() if "question 1/" in m.content]
+
+
+WORDS = """\
+id: words
+title: Words
+examples:
+  - id: hi
+    code: print("hi")
+quiz:
+  - id: keyword
+    type: text
+    prompt: Which keyword waits for a coroutine?
+    explanation: await suspends until the awaited thing is done.
+    answers: [await]
+"""
+
+
+async def test_an_answer_form_opened_before_a_restart_is_accepted_after_it(quiz_env):  # noqa: F811
+    async with quiz_env(window=4.0) as env:
+        fd = env.fd
+        (env.catalog.root / "words.yaml").write_text(WORDS, encoding="utf-8")
+        assert env.catalog.refresh().ok
+        alice, bob = fd.add_user("alice"), fd.add_user("bob")
+        await fd.slash(alice, "quiz", {"lesson": "words"})
+        question = await env.question(1)
+        form = await fd.click(bob, question, custom_id(question, r"cq:o:"))
+        assert form.modal is not None
+
+        await env.stop_bot()  # bob is still typing ...
+        await env.start_bot()
+        done = await fd.submit_modal(bob, form, {"answer": "Await"})  # ... and sends it to the new instance
+        assert done.original is not None and done.original.ephemeral and "Your answer" in done.original.content
+
+        reveal = await env.wait_message("**Question 1/1**", limit=20)
+        assert f"<@{bob.id}> +10" in reveal.content and "Answers (1)" in reveal.content

@@ -9,6 +9,7 @@ from discord.ext import commands
 
 from bot.discord_app.cogs._common import NONE, Interaction, bot_of, lesson_autocomplete
 from bot.discord_app.i18n import lesson_locale, ls, t
+from bot.discord_app.views.quiz import on_modal_submit
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +53,8 @@ class QuizCog(commands.Cog):
         await bot.quizzes.start(live)
         log.info("quiz %s started by %s: %s, %d question(s)%s", live.id, interaction.user.id, live.lesson.id,
                  len(live.game.questions), " (solo)" if solo else "")  # fmt: skip
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: Interaction) -> None:
+        """Answer forms (modals) carry everything in their custom_id: see `views.quiz.AnswerModal`."""
+        await on_modal_submit(interaction)

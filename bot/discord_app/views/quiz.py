@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -127,12 +128,16 @@ class ChoiceSelect(_QuizItem, discord.ui.DynamicItem[discord.ui.Select[Any]], te
         await submit(interaction, self.quiz_id, self.index, picked)
 
 
+MODAL_ID = re.compile(rf"^cqm:(?P<quiz>{QID}):(?P<index>\d+):\d+$")
+
+
 class AnswerModal(discord.ui.Modal):
-    def __init__(self, quiz_id: str, index: int, question: Question, locale: str, timeout: float, user_id: int) -> None:
-        # discord.py keeps open modals by custom_id alone: one id per member, or they would replace each other
-        super().__init__(title=t(locale, "quiz.modal_title", n=index + 1), custom_id=f"cqm:{quiz_id}:{index}:{user_id}",
-                         timeout=max(timeout, 1.0))  # fmt: skip
-        self.quiz_id, self.index, self.question = quiz_id, index, question
+    """The form for order / seconds / text answers.  It is stopped before it is sent, so discord.py keeps no
+    state for it: the submission is handled by `on_modal_submit` from its custom_id alone, and a form opened
+    before a restart can still be sent after it."""
+
+    def __init__(self, quiz_id: str, index: int, question: Question, locale: str, user_id: int) -> None:
+        super().__init__(title=t(locale, "quiz.modal_title", n=index + 1), custom_id=f"cqm:{quiz_id}:{index}:{user_id}")
         if isinstance(question, PredictOutputQuestion):
             label, placeholder = (
                 t(locale, "quiz.modal_order"),
@@ -142,28 +147,47 @@ class AnswerModal(discord.ui.Modal):
             label, placeholder = t(locale, "quiz.modal_seconds"), "1.5"
         else:
             label, placeholder = t(locale, "quiz.modal_text"), ""
-        self.field: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label=clip(label, 45), custom_id="answer", placeholder=placeholder[:100] or None, max_length=200
+        self.add_item(
+            discord.ui.TextInput(
+                label=clip(label, 45), custom_id="answer", placeholder=placeholder[:100] or None, max_length=200
+            )
         )
-        self.add_item(self.field)
+        self.stop()
 
-    def parse(self, text: str) -> AnswerValue | list[str]:
-        if isinstance(self.question, PredictOutputQuestion):
-            lines = offered_lines(self.question)
-            parts = text.replace(",", " ").split()
-            if not parts or not all(p.isdigit() and 1 <= int(p) <= len(lines) for p in parts):
-                raise QuizError(f"type the line numbers 1 to {len(lines)} in the order they are printed, e.g. 2 1 3")
-            return [lines[int(p) - 1] for p in parts]
-        return text
 
-    async def on_submit(self, interaction: Interaction) -> None:
-        try:
-            await submit(interaction, self.quiz_id, self.index, self.parse(self.field.value))
-        except Exception as exc:
-            await report_error(interaction, exc)
+def parse_modal_answer(question: Question, text: str) -> AnswerValue | list[str]:
+    if isinstance(question, PredictOutputQuestion):
+        lines = offered_lines(question)
+        parts = text.replace(",", " ").split()
+        if not parts or not all(p.isdigit() and 1 <= int(p) <= len(lines) for p in parts):
+            raise QuizError(f"type the line numbers 1 to {len(lines)} in the order they are printed, e.g. 2 1 3")
+        return [lines[int(p) - 1] for p in parts]
+    return text
 
-    async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
-        await report_error(interaction, error)
+
+def _modal_value(data: Any) -> str:
+    for row in data.get("components", []) if isinstance(data, dict) else []:
+        for item in row.get("components", []):
+            if item.get("custom_id") == "answer":
+                return str(item.get("value") or "")
+    return ""
+
+
+async def on_modal_submit(interaction: Interaction) -> bool:
+    """Handle a submitted answer form; False if the interaction is not one of ours."""
+    if interaction.type is not discord.InteractionType.modal_submit:
+        return False
+    data: Any = interaction.data or {}
+    match = MODAL_ID.match(str(data.get("custom_id", "")))
+    if match is None:
+        return False
+    try:
+        quiz_id, index = match["quiz"], int(match["index"])
+        question = _bot(interaction).quizzes.get(quiz_id, index).game.questions[index]
+        await submit(interaction, quiz_id, index, parse_modal_answer(question, _modal_value(data)))
+    except Exception as exc:
+        await report_error(interaction, exc)
+    return True
 
 
 class AnswerButton(_QuizItem, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"cq:o:(?P<quiz>{QID}):(?P<index>\d+)"):  # fmt: skip  # noqa: E501
@@ -183,13 +207,10 @@ class AnswerButton(_QuizItem, discord.ui.DynamicItem[discord.ui.Button[Any]], te
     async def handle(self, interaction: Interaction) -> None:
         live = _bot(interaction).quizzes.get(self.quiz_id, self.index)
         rnd = live.game.current
-        import time
-
         if rnd is None or not rnd.is_open(time.time()):
             raise QuizError(t(interaction.locale, "err.window_closed"))
         question = live.game.questions[self.index]
-        modal = AnswerModal(self.quiz_id, self.index, question, lesson_locale(interaction.locale),
-                            rnd.closes_at - time.time() + 30, interaction.user.id)  # fmt: skip
+        modal = AnswerModal(self.quiz_id, self.index, question, lesson_locale(interaction.locale), interaction.user.id)
         await interaction.response.send_modal(modal)
 
 
