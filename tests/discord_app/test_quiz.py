@@ -165,3 +165,18 @@ async def test_an_answer_form_opened_before_a_restart_is_accepted_after_it(quiz_
 
         reveal = await env.wait_message("**Question 1/1**", limit=20)
         assert f"<@{bob.id}> +10" in reveal.content and "Answers (1)" in reveal.content
+
+
+async def test_speed_bonus_rewards_the_earlier_right_answer(quiz_env):  # noqa: F811
+    async with quiz_env(window=3.0) as env:
+        fd = env.fd
+        alice, bob = fd.add_user("alice"), fd.add_user("bob")
+        await fd.slash(alice, "quiz", {"lesson": "tasks", "count": 1, "speed_bonus": True})
+        question = await env.question(1)
+        right = custom_id(question, r"cq:c:\w+:0:0$")
+        await fd.click(alice, question, right)
+        await asyncio.sleep(1.5)
+        await fd.click(bob, question, right)
+        reveal = await env.wait_message("**Question 1/1**", limit=20)
+        points = {int(uid): int(p) for uid, p in re.findall(r"<@(\d+)> \+(\d+)", reveal.content)}
+        assert points[alice.id] > points[bob.id] > 10, reveal.content  # 10 points, plus a share for speed
