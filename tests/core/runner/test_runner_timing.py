@@ -137,3 +137,15 @@ async def test_busy_loop_blocking_is_reported_at_timeout(runner: Runner) -> None
     assert done.status == Status.TIMEOUT
     blocked = [e for e in events if isinstance(e, LoopBlocked)]
     assert len(blocked) == 1 and blocked[0].line in (4, 5) and blocked[0].duration > 1.0
+
+
+async def test_unnamed_tasks_are_numbered_as_in_plain_python(runner: Runner) -> None:
+    # The harness warms a loop up before the program starts; it must not use up Task-1.
+    code = (
+        "import asyncio\n\nasync def main():\n    print(asyncio.current_task().get_name())\n"
+        "    await asyncio.create_task(asyncio.sleep(0))\n    print(len(asyncio.all_tasks()))\n\n"
+        "asyncio.run(main())\n"
+    )
+    events, done = await collect(runner.run(code))
+    assert done.status == Status.OK
+    assert [o.text for o in lines(events)] == ["Task-1", "1"]
