@@ -75,6 +75,9 @@ class _Entry:
     lesson: Lesson | None = None  # the last version that validated
     locator: Locator | None = None  # positions for `lesson`
     errors: list[LessonError] = field(default_factory=list)  # problems of the file's current contents
+    # A newer valid version that renamed the lesson to an id another file holds: `lesson` (the version in
+    # use) stays until that id is free.
+    pending: tuple[Lesson, Locator] | None = None
 
 
 def parse_lesson_file(path: Path) -> tuple[Lesson | None, Locator | None, list[LessonError]]:
@@ -199,12 +202,21 @@ class Catalog:
             entry.stamp = item.stamp
             entry.errors = item.errors
             report.errors.extend(item.errors)
-            if item.lesson is not None:
-                entry.lesson, entry.locator = item.lesson, item.locator
+            entry.pending = None
+            if item.lesson is not None and item.locator is not None:
+                in_use = entry.lesson is not None and self._active.get(entry.lesson.id) is entry
+                if in_use and entry.lesson is not None and item.lesson.id != entry.lesson.id:
+                    entry.pending = (item.lesson, item.locator)  # `_resolve` decides whether the new id is free
+                else:
+                    entry.lesson, entry.locator = item.lesson, item.locator
             elif entry.lesson is not None and self._active.get(entry.lesson.id) is entry:
                 report.kept.append(entry.lesson.id)
                 log.warning("%s is invalid; keeping its last good version of %r", path, entry.lesson.id)
         self._resolve()
+        for entry in self._entries.values():
+            if entry.pending is not None and entry.path in parsed and entry.lesson is not None:
+                report.kept.append(entry.lesson.id)
+                log.warning("%s renames its lesson to an id in use; keeping %r", entry.path, entry.lesson.id)
         for lesson_id, entry in self._active.items():
             if before.get(lesson_id) is not entry.lesson:
                 report.loaded.append(lesson_id)
@@ -216,11 +228,11 @@ class Catalog:
     def _resolve(self) -> None:
         """Pick the file that owns each id, check prerequisites, and order the lessons."""
         owners = {lesson_id: entry.path for lesson_id, entry in self._active.items()}
+        errors = self._rename_pending()
         candidates = [e for e in self._entries.values() if e.lesson is not None and e.locator is not None]
         # the file that already owns an id keeps it; otherwise the first by path wins
         candidates.sort(key=lambda e: (owners.get(e.lesson.id if e.lesson else "") != e.path, e.path))
         active: dict[str, _Entry] = {}
-        errors: list[LessonError] = []
         for entry in candidates:
             assert entry.lesson is not None and entry.locator is not None
             lesson_id = entry.lesson.id
@@ -239,6 +251,31 @@ class Catalog:
         self._active = dict(sorted(active.items(), key=lambda item: item[1].path))
         self._link_errors = errors
         self._order = self._topological(errors)
+
+    def _rename_pending(self) -> list[LessonError]:
+        """A file that renamed its lesson takes the new id if no other file has it; else it keeps the
+        version in use (the last good one) and says why."""
+        errors: list[LessonError] = []
+        for entry in self._entries.values():
+            if entry.pending is None:
+                continue
+            lesson, locator = entry.pending
+            holder = next(
+                (e for e in self._entries.values() if e is not entry and e.lesson and e.lesson.id == lesson.id), None
+            )
+            if holder is None:
+                entry.lesson, entry.locator, entry.pending = lesson, locator, None
+                continue
+            line = holder.locator.locate(("id",))[0] if holder.locator else None
+            kept = entry.lesson.id if entry.lesson else "?"
+            errors.append(
+                locator.error(
+                    ("id",),
+                    f"duplicate lesson id {lesson.id!r}: {holder.path}{f':{line}' if line else ''} already defines "
+                    f"it, so this file keeps its last good version ({kept!r}); give one of them another id",
+                )
+            )
+        return errors
 
     def _topological(self, errors: list[LessonError]) -> list[Lesson]:
         """Prerequisites first; ties broken by file path.  Unknown ids and cycles become errors."""

@@ -285,6 +285,27 @@ def test_a_changed_id_is_reported_as_loaded_and_removed(root: Path) -> None:
     assert (report.loaded, report.removed) == (["renamed"], ["good"])
 
 
+def test_renaming_to_an_id_in_use_keeps_the_last_good_version_until_the_id_is_free(root: Path) -> None:
+    other = write(root, "other.yaml", lesson("taken", title="Other"))
+    catalog = Catalog(root)
+    catalog.load()
+    path = write(root, "good.yaml", lesson("taken", title="Renamed"))
+    report = catalog.refresh()
+    assert report.kept == ["good"] and report.loaded == [] and report.removed == []
+    assert catalog.get("good").title.get() == "A title" and catalog.get("taken").title.get() == "Other"
+    assert [str(e) for e in report.errors] == [
+        f"{path}:1:5: duplicate lesson id 'taken': {other}:1 already defines it, so this file keeps its last "
+        "good version ('good'); give one of them another id"
+    ]
+    assert [str(e) for e in catalog.errors] == [str(e) for e in report.errors]
+    # once the other file is gone, the new version takes its id
+    other.unlink()
+    report = catalog.refresh()
+    assert (report.loaded, sorted(report.removed)) == (["taken"], ["good"])
+    assert catalog.get("taken").title.get() == "Renamed" and "good" not in catalog
+    assert catalog.errors == []
+
+
 async def test_watch_polls_and_reports_changes(root: Path) -> None:
     catalog = Catalog(root)
     catalog.load()
