@@ -182,8 +182,11 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
         details = "; ".join(_env_error(e) for e in exc.errors(include_url=False))
         raise ConfigError(f"invalid COROBOT_* environment override: {details}") from None
     if settings.runner.timeout_default > settings.runner.timeout_max:
+        names = ("runner__timeout_default", "runner__timeout_max")
+        from_env = sorted(k for k in env if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX) :].lower() in names)
+        sources = [s for s in (str(path) if path else "", ", ".join(from_env)) if s]  # what set them
         raise ConfigError(
-            f"{where}: runner.timeout_default ({settings.runner.timeout_default}) exceeds "
-            f"runner.timeout_max ({settings.runner.timeout_max})"
+            f"{' and '.join(sources) or 'defaults'}: runner.timeout_default ({settings.runner.timeout_default}) "
+            f"exceeds runner.timeout_max ({settings.runner.timeout_max})"
         )
     return settings

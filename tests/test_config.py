@@ -96,9 +96,13 @@ def test_timeout_default_above_timeout_max_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(path, environ={})
     assert str(caught.value) == f"{path}: runner.timeout_default (90.0) exceeds runner.timeout_max (30.0)"
-    # also when the environment makes it so
-    with pytest.raises(ConfigError, match=r"exceeds runner\.timeout_max"):
+    # also when the environment makes it so: the message names what set the values
+    with pytest.raises(ConfigError) as caught:
         load_settings(None, environ={"COROBOT_RUNNER__TIMEOUT_MAX": "5"})
+    assert str(caught.value).startswith("COROBOT_RUNNER__TIMEOUT_MAX: runner.timeout_default (10.0) exceeds")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={"COROBOT_RUNNER__TIMEOUT_MAX": "20"})
+    assert str(caught.value).startswith(f"{path} and COROBOT_RUNNER__TIMEOUT_MAX: runner.timeout_default (90.0)")
 
 
 def test_unreadable_or_non_mapping_files(tmp_path: Path) -> None:
