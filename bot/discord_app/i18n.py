@@ -293,7 +293,7 @@ STRINGS: dict[str, dict[str, str]] = {
         ZH: "corobot 正在重启，暂不接受运行。请稍后再试。",
     },
     "err.rate_limited": {
-        EN: "You can start {runs} runs every {per:g} seconds. Try again in {retry:.0f}s.",
+        EN: "Runs are limited to {runs} per {per:g} seconds for each member. Try again in {retry:.0f}s.",
         ZH: "每 {per:g} 秒最多运行 {runs} 次。请在 {retry:.0f} 秒后再试。",
     },
     "err.not_admin": {

@@ -81,6 +81,7 @@ class RunService:
             raise RunnerClosed()
         lesson, example = self.catalog.example(lesson_id, example_id or None)
         user = interaction.user.id
+        self.runner.check_admission(user)  # "you already have a run" says more than "slow down"
         wait = self.limiter.retry_after(user)
         if wait > 0:
             raise RateLimited(self.limiter.runs, self.limiter.per_seconds, wait)

@@ -129,7 +129,20 @@ async def test_failures_are_ephemeral_and_say_what_to_do(make_env):
         await env.wait_final(second)
         third = await env.fd.slash(alice, "run", {"lesson": "hello"})  # 2 admitted already: rate limited
         assert third.original is not None and third.original.ephemeral
-        assert "2 runs every 600 seconds" in third.original.content
+        assert "limited to 2 per 600 seconds" in third.original.content
+
+
+async def test_a_busy_user_hears_about_the_running_example_before_the_rate_limit(make_env):
+    async with make_env(discord={"rate_limit": {"runs": 1, "per_seconds": 600}}) as env:
+        alice = env.fd.add_user("alice")
+        slow = await env.fd.slash(alice, "run", {"lesson": "stream", "example": "slow"})
+        await env.fd.wait_until(lambda: slow.original is not None and "started" in slow.original.content)
+        again = await env.fd.slash(alice, "run", {"lesson": "hello"})  # busy and at the rate limit: busy wins
+        assert again.original is not None and again.original.ephemeral and "/stop" in again.original.content
+        await env.fd.slash(alice, "stop")
+        await env.wait_final(slow)
+        later = await env.fd.slash(alice, "run", {"lesson": "hello"})
+        assert later.original is not None and "limited to 1 per 600 seconds" in later.original.content
 
 
 async def test_stop_command_and_button_owner_and_others(make_env):

@@ -213,12 +213,7 @@ class Runner:
     ) -> Run:
         """Admit a run (raises UserBusy / QueueFull / RunnerClosed now) and start it in the background."""
         s = self.settings
-        if self._closed:
-            raise RunnerClosed()
-        if owner is not None and sum(r.owner == owner for r in self._runs.values()) >= s.per_user:
-            raise UserBusy(s.per_user)
-        if len(self._runs) >= s.concurrency() + s.queue_size:
-            raise QueueFull(s.queue_size)
+        self.check_admission(owner)
         timeout = min(timeout if timeout is not None else s.timeout_default, s.timeout_max)
         self._next_id += 1
         run = Run(self, self._next_id, code, name, timeout, owner)
@@ -234,6 +229,16 @@ class Runner:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return run
+
+    def check_admission(self, owner: int | None = None) -> None:
+        """Raise what `run` would raise for this owner now (RunnerClosed, UserBusy, QueueFull); admit nothing."""
+        s = self.settings
+        if self._closed:
+            raise RunnerClosed()
+        if owner is not None and sum(r.owner == owner for r in self._runs.values()) >= s.per_user:
+            raise UserBusy(s.per_user)
+        if len(self._runs) >= s.concurrency() + s.queue_size:
+            raise QueueFull(s.queue_size)
 
     def cancel_owner(self, owner: int) -> int:
         """Cancel that owner's running and queued runs; returns how many."""
