@@ -85,6 +85,7 @@ class RunProcess:
         self._control: int | None = None
         self._transports: list[asyncio.BaseTransport] = []
         self.on_started: Callable[[], None] | None = None
+        self.worker: Worker | None = None  # the worker that runs it
 
     async def connect(self, event_r: int, out_r: int, err_r: int, control_w: int) -> None:
         loop = asyncio.get_running_loop()
@@ -196,12 +197,17 @@ class RunProcess:
 class Worker:
     """The warm worker process and the socket runs are handed over on."""
 
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, command: list[str], env: dict[str, str], on_death: Callable[[Worker], None] | None = None
+    ) -> None:
         self._command = command
         self._env = env
+        self._on_death = on_death  # called if the process exits without `stop()`
+        self._stopping = False
         self._proc: asyncio.subprocess.Process | None = None
         self._sock: socket.socket | None = None
         self._stderr_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
         self._send_lock = asyncio.Lock()
         self.info: dict[str, Any] = {}
 
@@ -243,6 +249,13 @@ class Worker:
             raise WorkerError("the warm worker exited at start (see the log for its stderr)")
         self.info = json.loads(hello)
         log.debug("warm worker ready: %s", self.info)
+        self._watch_task = asyncio.create_task(self._watch(self._proc), name="corobot-worker-watch")
+
+    async def _watch(self, proc: asyncio.subprocess.Process) -> None:
+        code = await proc.wait()
+        if not self._stopping and self._on_death is not None:
+            log.warning("the warm worker exited unexpectedly (%s)", code)
+            self._on_death(self)
 
     async def _log_stderr(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stderr is not None
@@ -284,6 +297,9 @@ class Worker:
                 raise WorkerError(f"the warm worker is gone: {exc}") from exc
 
     async def stop(self) -> None:
+        self._stopping = True
+        if self._watch_task is not None and self._watch_task is not asyncio.current_task():
+            self._watch_task.cancel()
         if self._sock is not None:
             self._sock.close()
             self._sock = None

@@ -29,6 +29,7 @@ DRAIN_TIMEOUT = 3.0  # after a kill, how long the pipes may take to close
 # Runs being handed to the worker at once.  The worker starts them one by one anyway; without a bound, a
 # burst of 200 admitted runs would set up all their pipes in one turn of the loop (~35 ms of lag).
 LAUNCHES_AT_ONCE = 4
+DEATH_DRAIN = 0.2  # when the worker dies, seconds to read what its runs printed before ending them
 
 
 class Run:
@@ -99,6 +100,7 @@ class Runner:
         self._uids: sandbox.UidBlock | None = None
         self._free_uid_slots: list[int] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._procs: set[RunProcess] = set()  # launched, not finished
         self._runs: dict[int, Run] = {}  # admitted, not finished
         self._running: set[Run] = set()
         self._waiting: deque[Run] = deque()
@@ -132,7 +134,8 @@ class Runner:
             self._uids = sandbox.UidBlock()
             self._uids.acquire()
             self._free_uid_slots = list(range(self.settings.concurrency()))[::-1]
-        plain = sandbox.worker_command(per_run_uids=as_root)
+        uids = range(self._uids.base, self._uids.base + self.settings.concurrency()) if self._uids else None
+        plain = sandbox.worker_command(uids)
         self.sandboxed = bwrap is not None
         self._command = [*sandbox.bwrap_command(bwrap, as_root=as_root), *plain] if bwrap else plain
         try:
@@ -163,9 +166,28 @@ class Runner:
         log.info("runner ready: %s", self.describe())
 
     async def _start_worker(self) -> None:
-        worker = Worker(self._command, sandbox.clean_env())
+        worker = Worker(self._command, sandbox.clean_env(), on_death=self._worker_died)
         await worker.start()
         self._worker = worker
+
+    def _worker_died(self, worker: Worker) -> None:
+        if self._closed:
+            return
+        task = asyncio.create_task(self._after_worker_death(worker), name="corobot-worker-death")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _after_worker_death(self, worker: Worker) -> None:
+        """End that worker's runs (what they printed is read first) and start a new worker right away, which
+        also ends whatever those runs left behind."""
+        await asyncio.sleep(DEATH_DRAIN)
+        for proc in [p for p in self._procs if p.worker is worker]:
+            proc.outcome.failure = proc.outcome.failure or "the example runner's worker died"
+            proc.abandon()
+        try:
+            await self._ensure_worker()
+        except Exception:
+            log.exception("could not start a new warm worker; the next run will try again")
 
     async def _ensure_worker(self) -> Worker:
         async with self._worker_lock:
@@ -290,6 +312,7 @@ class Runner:
         finally:
             if proc is not None:
                 await self._stop(proc)
+                self._procs.discard(proc)
                 run.emit(self._finished(run, proc, reason, started_at))
             else:
                 run.emit(Finished(Status.CANCELLED, 0.0, error="cancelled before it started"))
@@ -343,6 +366,8 @@ class Runner:
         finally:
             for fd in (ev_w, out_w, err_w, ctl_r):
                 os.close(fd)
+        proc.worker = worker
+        self._procs.add(proc)
         if not started:
             run.emit(Started())  # ordering: Started precedes everything else even if the child is slow
             proc.on_started = None

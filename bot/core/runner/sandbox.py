@@ -43,9 +43,11 @@ def clean_env() -> dict[str, str]:
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
-def worker_command(*, per_run_uids: bool) -> list[str]:
-    """The worker's command line; with `per_run_uids` it supervises the runs itself (see worker.py)."""
-    return [sys.executable, "-I", "-u", str(WORKER_SCRIPT), *(["--per-run-uids"] if per_run_uids else [])]
+def worker_command(uids: range | None = None) -> list[str]:
+    """The worker's command line.  With the runs' `uids` it supervises the runs itself, and first ends any
+    process a previous worker left running with one of them (see worker.py)."""
+    flag = [f"--uids={uids.start}:{uids.stop}"] if uids is not None else []
+    return [sys.executable, "-I", "-u", str(WORKER_SCRIPT), *flag]
 
 
 def can_switch_uid() -> bool:

@@ -1,4 +1,4 @@
-"""The warm worker (stdlib only): `python -I -u worker.py [--per-run-uids] SOCKET_FD`, usually in bubblewrap.
+"""The warm worker (stdlib only): `python -I -u worker.py [--uids=FIRST:END] SOCKET_FD`, usually in bubblewrap.
 
 It imports asyncio and the harness once, says `ready` on its unix socket, then waits for requests.  Each
 request is a JSON header plus five file descriptors sent with SCM_RIGHTS: the code (a memfd), the event
@@ -12,7 +12,7 @@ process the run started, including ones that called `setsid()`), then the harnes
 
 Who supervises a run depends on that uid:
 
-* **As root** (`--per-run-uids`; `_Runs`), the worker itself: it is the child subreaper of everything below it, watches
+* **As root** (`--uids`; `_Runs`), the worker itself: it is the child subreaper of everything below it, watches
   each run's control pipe (the parent asks for a kill by writing to it, or dies and it reaches EOF) and
   learns of exits from SIGCHLD.  When a program ends, or is to be killed, one `kill(-1)` as the run's uid
   ends every process of the run; the worker reaps them all, removes the run's temp dir and sends an
@@ -47,6 +47,7 @@ from typing import Any, NoReturn
 log = logging.getLogger(__name__)
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
 SPARE_DELAY = 0.002  # seconds of quiet before the next spare is forked
 GONE_TIMEOUT = 2.0  # seconds to wait for a finished run's last processes to be reaped
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -126,6 +127,7 @@ def _program(chan: socket.socket, child: ModuleType) -> NoReturn:
     """A pre-forked program process: wait for the run's fds, lock itself down, run the harness."""
     signal.set_wakeup_fd(-1)  # the worker's, inherited: our signals are not its business
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    parent = os.getppid()
     harness = child.prepare()
     try:
         msg, fds, _, _ = socket.recv_fds(chan, 65536, 8)
@@ -155,6 +157,9 @@ def _program(chan: socket.socket, child: ModuleType) -> NoReturn:
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after the uid change, which clears it
+        if os.getppid() != parent:  # our supervisor (the worker, as root) died before that
+            os._exit(70)
         os.mkdir(tmp, 0o700)  # as the run's uid: the supervisor's killer removes it as that uid too
         os.chdir(tmp)
         os.environ["TMPDIR"] = tmp
@@ -423,13 +428,15 @@ def _read_request(msg: bytes, fds: list[int]) -> tuple[dict[str, Any], bytes] | 
 class _Worker:
     """The request loop; see the module docstring for its two modes."""
 
-    def __init__(self, sock: socket.socket, child: ModuleType, *, per_run_uids: bool) -> None:
+    def __init__(self, sock: socket.socket, child: ModuleType, uids: range | None) -> None:
         self.sock, self.child = sock, child
         self.poller = select.poll()
         self.poller.register(sock, select.POLLIN)
         self.runs: _Runs | None = None
         self.wake_r = -1
-        if per_run_uids:
+        if uids is not None:
+            for uid in uids:  # what a worker that died left running (only visible without the sandbox)
+                _kill_uid(uid)
             _LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
             self.runs = _Runs(self.poller)
             self.wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -529,7 +536,12 @@ def main(argv: list[str]) -> int:
     gc.collect()
     gc.freeze()  # children's collections then skip (and do not copy-on-write) everything loaded so far
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return _Worker(sock, child, per_run_uids="--per-run-uids" in argv[1:-1]).serve()
+    uids: range | None = None
+    for arg in argv[1:-1]:
+        if arg.startswith("--uids="):
+            start, stop = arg.removeprefix("--uids=").split(":")
+            uids = range(int(start), int(stop))
+    return _Worker(sock, child, uids).serve()
 
 
 if __name__ == "__main__":

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 
 from bot.core.errors import RunnerError
-from bot.core.events import Status
+from bot.core.events import Output, Status
 from bot.core.runner import Runner, sandbox
 
 from .conftest import LAG_LIMIT, LagProbe, MakeRunner, collect, lines, make_settings, run_uid_processes
@@ -183,3 +184,35 @@ async def test_auto_without_bwrap_warns_once(monkeypatch: pytest.MonkeyPatch, ca
         assert (await runner.run("print(1)").wait()).status == Status.OK
     warnings = [r for r in caplog.records if r.levelname == "WARNING" and "WITHOUT a sandbox" in r.message]
     assert len(warnings) == 1
+
+
+ORPHANS = """\
+import os, sys, time
+print(os.getuid(), flush=True)
+if os.fork() == 0:
+    time.sleep(100)
+    os._exit(0)
+time.sleep(100)
+"""
+
+
+async def test_a_worker_that_dies_takes_its_runs_along(make_runner: MakeRunner) -> None:
+    # Without the sandbox's pid namespace nothing else would end them: the program dies with the worker
+    # (parent-death signal), and what it forked is ended by the next worker, which sweeps the run uids.
+    runner = await make_runner(sandbox="off")
+    run = runner.run(ORPHANS, timeout=20)
+    uid = None
+    async for event in run:
+        if isinstance(event, Output):
+            uid = int(event.text)
+            break
+    assert uid is not None and uid != 0
+    await asyncio.sleep(0.3)
+    assert len(run_uid_processes(uid)) == 2
+    worker = runner._worker
+    assert worker is not None and worker.pid is not None
+    os.kill(worker.pid, signal.SIGKILL)
+    done = await run.wait()
+    assert done.status == Status.KILLED and "worker died" in (done.error or "")
+    assert (await runner.run("print('next')").wait()).status == Status.OK  # a new worker
+    assert run_uid_processes(uid) == []

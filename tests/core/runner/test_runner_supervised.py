@@ -38,7 +38,7 @@ print(os.read(read, 32).decode(), flush=True)
 async def supervised(make_runner: MakeRunner, monkeypatch: pytest.MonkeyPatch) -> Runner:
     monkeypatch.setattr(sandbox, "can_switch_uid", lambda: False)
     runner = await make_runner(sandbox="off")
-    assert runner._uids is None and "--per-run-uids" not in runner._command
+    assert runner._uids is None and not any(arg.startswith("--uids") for arg in runner._command)
     return runner
 
 
