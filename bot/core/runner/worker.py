@@ -12,7 +12,7 @@ process the run started, including ones that called `setsid()`), then the harnes
 
 Who supervises a run depends on that uid:
 
-* **As root** (`--uids`; `_Runs`), the worker itself: it is the child subreaper of everything below it, watches
+* **As root** (`--uids`; `procs.Runs`), the worker itself: it is the child subreaper of everything below it, watches
   each run's control pipe (the parent asks for a kill by writing to it, or dies and it reaches EOF) and
   learns of exits from SIGCHLD.  When a program ends, or is to be killed, one `kill(-1)` as the run's uid
   ends every process of the run; the worker reaps them all, removes the run's temp dir and sends an
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import gc
 import importlib.util
 import json
@@ -42,15 +41,11 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 log = logging.getLogger(__name__)
 
-PR_SET_CHILD_SUBREAPER = 36
-PR_SET_PDEATHSIG = 1
 SPARE_DELAY = 0.002  # seconds of quiet before the next spare is forked
-GONE_TIMEOUT = 2.0  # seconds to wait for a finished run's last processes to be reaped
-_LIBC = ctypes.CDLL(None, use_errno=True)
 WARM_IMPORTS = (  # imported once here so a fork costs nothing (and the program's uid need not read them)
     "asyncio",
     "collections",
@@ -81,14 +76,21 @@ WARM_IMPORTS = (  # imported once here so a fork costs nothing (and the program'
 )
 
 
-def _load_child() -> ModuleType:
-    path = Path(__file__).with_name("child.py")
-    spec = importlib.util.spec_from_file_location("corobot_child", path)
+def _load_sibling(name: str) -> ModuleType:
+    """A module of this directory: run as a script in the sandbox, the `bot` package is not importable."""
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"corobot_{name}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+if TYPE_CHECKING:
+    from bot.core.runner import procs
+else:
+    procs = _load_sibling("procs")
 
 
 def _reap(signum: int, frame: object) -> None:
@@ -99,13 +101,6 @@ def _reap(signum: int, frame: object) -> None:
             return
         if pid == 0:
             return
-
-
-def _send(fd: int, obj: dict[str, Any]) -> None:
-    data = (json.dumps(obj) + "\n").encode()
-    with contextlib.suppress(OSError):
-        while data:
-            data = data[os.write(fd, data) :]
 
 
 def _set_limits(req: dict[str, Any]) -> None:
@@ -157,7 +152,7 @@ def _program(chan: socket.socket, child: ModuleType) -> NoReturn:
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after the uid change, which clears it
+        procs.LIBC.prctl(procs.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after the uid change, which clears it
         if os.getppid() != parent:  # our supervisor (the worker, as root) died before that
             os._exit(70)
         os.mkdir(tmp, 0o700)  # as the run's uid: the supervisor's killer removes it as that uid too
@@ -166,159 +161,8 @@ def _program(chan: socket.socket, child: ModuleType) -> NoReturn:
         os.environ["HOME"] = tmp
         child.run_program(harness, code, req["name"], keep, int(req["output_bytes"]), int(req["output_lines"]))
     except BaseException as exc:
-        _send(3, {"k": "fail", "m": f"could not start the program: {type(exc).__name__}: {exc}"})
+        procs.send(3, {"k": "fail", "m": f"could not start the program: {type(exc).__name__}: {exc}"})
     os._exit(70)
-
-
-def _children(parent: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if int(fields[1]) == parent:
-            found.append(int(entry))
-    return found
-
-
-def _kill_uid(uid: int, tmp: str | None = None) -> None:
-    """SIGKILL every process of a run by its uid: one atomic kill(-1) as that uid.
-
-    We take the run's uid as real and effective uid (which drops our effective capabilities) and keep 0
-    as the saved uid to come back: kill(-1) then reaches exactly the processes whose real or saved uid is
-    the run's, and the kernel holds the task list while it sends, so a fork bomb cannot outrun it.  With
-    `tmp`, the run's temp dir is removed with the same identity.
-    """
-    os.setresuid(uid, uid, 0)
-    try:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(-1, signal.SIGKILL)
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-    finally:
-        os.setresuid(0, 0, 0)
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
-def _own_children() -> list[int]:
-    pid = os.getpid()
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", "rb") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:  # a kernel without CONFIG_PROC_CHILDREN
-        return _children(pid)
-
-
-def _real_uid(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Uid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-# --- as root: the worker supervises every run itself ------------------------------------------------------
-
-
-class _Run:
-    __slots__ = ("control_fd", "cpu", "end", "event_fd", "killed", "pid", "status", "tmp", "uid")
-
-    def __init__(self, pid: int, uid: int | None, tmp: str, event_fd: int, control_fd: int) -> None:
-        self.pid, self.uid, self.tmp = pid, uid, tmp
-        self.event_fd, self.control_fd = event_fd, control_fd
-        self.killed = False
-        self.status = 0
-        self.cpu = self.end = 0.0
-
-
-class _Runs:
-    """The runs in flight, each a program process of ours with a uid of its own."""
-
-    def __init__(self, poller: select.poll) -> None:
-        self.by_pid: dict[int, _Run] = {}
-        self.by_control: dict[int, _Run] = {}
-        self.ended: list[_Run] = []
-        self.poller = poller
-
-    def add(self, run: _Run) -> None:
-        self.by_pid[run.pid] = run
-        self.by_control[run.control_fd] = run
-        self.poller.register(run.control_fd, select.POLLIN)
-
-    def kill(self, run: _Run) -> None:
-        """The parent asked (or died): end every process of the run; its exit comes through `collect`."""
-        run.killed = True
-        self._drop_control(run)
-        if run.uid is not None:
-            _kill_uid(run.uid)
-        _kill_group(run.pid)
-
-    def kill_all(self) -> None:
-        for run in list(self.by_pid.values()):
-            self.kill(run)
-
-    def collect(self) -> None:
-        """Reap every child that has exited: a run's program goes to `ended` with its status and CPU time;
-        anything else (what a run left behind, reparented to us; a spare that died) is just reaped."""
-        while True:
-            try:
-                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            except ChildProcessError:
-                return
-            if info is None:
-                return
-            run = self.by_pid.pop(info.si_pid, None)
-            if run is None:
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(info.si_pid, 0)
-                continue
-            _, run.status, usage = os.wait4(run.pid, 0)
-            run.end = time.perf_counter()
-            run.cpu = usage.ru_utime + usage.ru_stime
-            self.ended.append(run)
-
-    def finish_ended(self) -> None:
-        """For each run whose program exited: end what it left running, wait until all of it is reaped,
-        remove its temp dir, report `exit`."""
-        while self.ended:
-            run = self.ended.pop(0)
-            self._drop_control(run)
-            if run.uid is not None:
-                _kill_uid(run.uid, run.tmp)
-                self._wait_gone(run.uid)
-            shutil.rmtree(run.tmp, ignore_errors=True)  # as root: the contents are gone already
-            _send(run.event_fd, {"k": "exit", "status": run.status, "cpu": run.cpu, "end": run.end,
-                                 "killed": run.killed})  # fmt: skip
-            os.close(run.event_fd)
-
-    def _wait_gone(self, uid: int) -> None:
-        # Every process of a run descends from its program and we are the subreaper: by the time one of
-        # them is reaped, its children are ours.  So the run is gone once no child of ours has its uid.
-        deadline = time.monotonic() + GONE_TIMEOUT
-        while time.monotonic() < deadline:
-            self.collect()
-            if not any(_real_uid(pid) == uid for pid in _own_children() if pid not in self.by_pid):
-                return
-            time.sleep(0.001)
-
-    def _drop_control(self, run: _Run) -> None:
-        if self.by_control.pop(run.control_fd, None) is not None:
-            self.poller.unregister(run.control_fd)
-            os.close(run.control_fd)
 
 
 def _spawn_program(sock: socket.socket, child: ModuleType) -> tuple[socket.socket, int]:
@@ -361,7 +205,7 @@ def _supervise(chan: socket.socket, prog_chan: socket.socket, child: ModuleType)
     """Run one program below us (a subreaper): kill its process group on request, then whatever is left
     below us; report `exit`."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    _LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    procs.LIBC.prctl(procs.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     pid = os.fork()
     if pid == 0:
         chan.close()
@@ -384,23 +228,23 @@ def _supervise(chan: socket.socket, prog_chan: socket.socket, child: ModuleType)
     killed = False
     if not any(fd == pidfd for fd, _ in poller.poll()):
         killed = True
-        _kill_group(pid)
+        procs.kill_group(pid)
     _, status, usage = os.wait4(pid, 0)
     end = time.perf_counter()
-    _kill_group(pid)
+    procs.kill_group(pid)
     while True:  # reap everything reparented to us; kill what is still alive
         try:
             reaped, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             break
         if reaped == 0:
-            for stray in _children(os.getpid()):
+            for stray in procs.children(os.getpid()):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(stray, signal.SIGKILL)
             time.sleep(0.002)
     shutil.rmtree(tmp, ignore_errors=True)
     cpu = usage.ru_utime + usage.ru_stime
-    _send(event_fd, {"k": "exit", "status": status, "cpu": cpu, "end": end, "killed": killed})
+    procs.send(event_fd, {"k": "exit", "status": status, "cpu": cpu, "end": end, "killed": killed})
     os._exit(0)
 
 
@@ -418,7 +262,7 @@ def _read_request(msg: bytes, fds: list[int]) -> tuple[dict[str, Any], bytes] | 
             raise ValueError(f"{len(fds)} file descriptors instead of 5")
     except (ValueError, KeyError) as exc:
         if len(fds) > 1:
-            _send(fds[1], {"k": "fail", "m": f"the worker could not read the request: {exc}"})
+            procs.send(fds[1], {"k": "fail", "m": f"the worker could not read the request: {exc}"})
         for fd in fds:
             os.close(fd)
         return None
@@ -432,13 +276,13 @@ class _Worker:
         self.sock, self.child = sock, child
         self.poller = select.poll()
         self.poller.register(sock, select.POLLIN)
-        self.runs: _Runs | None = None
+        self.runs: procs.Runs | None = None
         self.wake_r = -1
         if uids is not None:
             for uid in uids:  # what a worker that died left running (only visible without the sandbox)
-                _kill_uid(uid)
-            _LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-            self.runs = _Runs(self.poller)
+                procs.kill_uid(uid)
+            procs.LIBC.prctl(procs.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+            self.runs = procs.Runs(self.poller)
             self.wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
             signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # a handler: SIGCHLD reaches wake_w
             signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
@@ -506,14 +350,14 @@ class _Worker:
                     socket.send_fds(spare[0], [data], [code_fd, event_fd, out_fd, err_fd])
             except OSError as exc:  # the spare died: make another and try once more
                 if attempt:
-                    _send(event_fd, {"k": "fail", "m": f"the worker could not start the run: {exc}"})
+                    procs.send(event_fd, {"k": "fail", "m": f"the worker could not start the run: {exc}"})
                     break
                 continue
             finally:
                 _close_spare(spare)
                 self.spare = None
             if self.runs is not None and isinstance(spare[1], int):
-                self.runs.add(_Run(spare[1], req.get("uid"), req["tmp"], event_fd, control_fd))
+                self.runs.add(procs.Run(spare[1], req.get("uid"), req["tmp"], event_fd, control_fd))
                 fds = [code_fd, out_fd, err_fd]  # we keep the events and control pipes
             break
         for fd in fds:
@@ -528,7 +372,7 @@ def _close_spare(spare: Spare) -> None:
 
 def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=int(argv[-1]))
-    child = _load_child()
+    child = _load_sibling("child")
     for name in WARM_IMPORTS:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)

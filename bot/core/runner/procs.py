@@ -1,0 +1,183 @@
+"""Ending a run's processes, and the worker's own supervision of runs as root (stdlib only).
+
+Loaded by the worker (`worker.py`, run as a script in the sandbox) from its own directory.  See worker.py's
+docstring for the two ways runs are supervised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import select
+import shutil
+import signal
+import time
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
+GONE_TIMEOUT = 2.0  # seconds to wait for a finished run's last processes to be reaped
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def send(fd: int, obj: dict[str, Any]) -> None:
+    data = (json.dumps(obj) + "\n").encode()
+    with contextlib.suppress(OSError):
+        while data:
+            data = data[os.write(fd, data) :]
+
+
+def children(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if int(fields[1]) == parent:
+            found.append(int(entry))
+    return found
+
+
+def kill_uid(uid: int, tmp: str | None = None) -> None:
+    """SIGKILL every process of a run by its uid: one atomic kill(-1) as that uid.
+
+    We take the run's uid as real and effective uid (which drops our effective capabilities) and keep 0
+    as the saved uid to come back: kill(-1) then reaches exactly the processes whose real or saved uid is
+    the run's, and the kernel holds the task list while it sends, so a fork bomb cannot outrun it.  With
+    `tmp`, the run's temp dir is removed with the same identity.
+    """
+    os.setresuid(uid, uid, 0)
+    try:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        os.setresuid(0, 0, 0)
+
+
+def kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def own_children() -> list[int]:
+    pid = os.getpid()
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", "rb") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:  # a kernel without CONFIG_PROC_CHILDREN
+        return children(pid)
+
+
+def real_uid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+# --- as root: the worker supervises every run itself ------------------------------------------------------
+
+
+class Run:
+    __slots__ = ("control_fd", "cpu", "end", "event_fd", "killed", "pid", "status", "tmp", "uid")
+
+    def __init__(self, pid: int, uid: int | None, tmp: str, event_fd: int, control_fd: int) -> None:
+        self.pid, self.uid, self.tmp = pid, uid, tmp
+        self.event_fd, self.control_fd = event_fd, control_fd
+        self.killed = False
+        self.status = 0
+        self.cpu = self.end = 0.0
+
+
+class Runs:
+    """The runs in flight, each a program process of ours with a uid of its own."""
+
+    def __init__(self, poller: select.poll) -> None:
+        self.by_pid: dict[int, Run] = {}
+        self.by_control: dict[int, Run] = {}
+        self.ended: list[Run] = []
+        self.poller = poller
+
+    def add(self, run: Run) -> None:
+        self.by_pid[run.pid] = run
+        self.by_control[run.control_fd] = run
+        self.poller.register(run.control_fd, select.POLLIN)
+
+    def kill(self, run: Run) -> None:
+        """The parent asked (or died): end every process of the run; its exit comes through `collect`."""
+        run.killed = True
+        self._drop_control(run)
+        if run.uid is not None:
+            kill_uid(run.uid)
+        kill_group(run.pid)
+
+    def kill_all(self) -> None:
+        for run in list(self.by_pid.values()):
+            self.kill(run)
+
+    def collect(self) -> None:
+        """Reap every child that has exited: a run's program goes to `ended` with its status and CPU time;
+        anything else (what a run left behind, reparented to us; a spare that died) is just reaped."""
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
+            if info is None:
+                return
+            run = self.by_pid.pop(info.si_pid, None)
+            if run is None:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(info.si_pid, 0)
+                continue
+            _, run.status, usage = os.wait4(run.pid, 0)
+            run.end = time.perf_counter()
+            run.cpu = usage.ru_utime + usage.ru_stime
+            self.ended.append(run)
+
+    def finish_ended(self) -> None:
+        """For each run whose program exited: end what it left running, wait until all of it is reaped,
+        remove its temp dir, report `exit`."""
+        while self.ended:
+            run = self.ended.pop(0)
+            self._drop_control(run)
+            if run.uid is not None:
+                kill_uid(run.uid, run.tmp)
+                self._wait_gone(run.uid)
+            shutil.rmtree(run.tmp, ignore_errors=True)  # as root: the contents are gone already
+            send(run.event_fd, {"k": "exit", "status": run.status, "cpu": run.cpu, "end": run.end,
+                                 "killed": run.killed})  # fmt: skip
+            os.close(run.event_fd)
+
+    def _wait_gone(self, uid: int) -> None:
+        # Every process of a run descends from its program and we are the subreaper: by the time one of
+        # them is reaped, its children are ours.  So the run is gone once no child of ours has its uid.
+        deadline = time.monotonic() + GONE_TIMEOUT
+        while time.monotonic() < deadline:
+            self.collect()
+            if not any(real_uid(pid) == uid for pid in own_children() if pid not in self.by_pid):
+                return
+            time.sleep(0.001)
+
+    def _drop_control(self, run: Run) -> None:
+        if self.by_control.pop(run.control_fd, None) is not None:
+            self.poller.unregister(run.control_fd)
+            os.close(run.control_fd)
