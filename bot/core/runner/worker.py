@@ -46,15 +46,17 @@ from typing import TYPE_CHECKING, Any, NoReturn
 log = logging.getLogger(__name__)
 
 SPARE_DELAY = 0.002  # seconds of quiet before the next spare is forked
-WARM_IMPORTS = (  # imported once here so a fork costs nothing (and the program's uid need not read them)
+# Imported once here, so programs find them loaded: what the lessons use.  Not more: every module loaded
+# here makes each fork dearer (page tables, copy-on-write); in the sandbox anything else imports from the
+# read-only stdlib (without it, as root under a private prefix such as /root, only these are importable).
+WARM_IMPORTS = (
     "asyncio",
     "collections",
     "concurrent.futures",
     "contextlib",
     "dataclasses",
     "datetime",
-    "decimal",
-    "encodings.idna",
+    "encodings.idna",  # socket's name lookups need it
     "enum",
     "functools",
     "itertools",
@@ -64,15 +66,11 @@ WARM_IMPORTS = (  # imported once here so a fork costs nothing (and the program'
     "random",
     "re",
     "socket",
-    "statistics",
     "string",
     "textwrap",
     "threading",
     "time",
     "typing",
-    "unittest.mock",
-    "urllib.parse",
-    "uuid",
 )
 
 
