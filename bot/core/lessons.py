@@ -92,6 +92,7 @@ class Section(_Strict):
     duration: float | None = Field(
         default=None, ge=1, le=3600, description="seconds a study session stays here before auto-advancing"
     )
+    example: str | None = Field(default=None, description="the example this section is about: a session's Run")
 
 
 class Example(_Strict):
@@ -248,6 +249,13 @@ class Lesson(_Strict):
                     f"question {question.id!r} names example {question.example!r}, which this lesson lacks "
                     f"(it has: {', '.join(examples)})",
                     f"quiz.{index}.example",
+                )
+        for index, section in enumerate(self.sections):
+            if section.example is not None and section.example not in examples:
+                raise rule_error(
+                    f"section {index + 1} names example {section.example!r}, which this lesson lacks "
+                    f"(it has: {', '.join(examples)})",
+                    f"sections.{index}.example",
                 )
         for index, prerequisite in enumerate(self.prerequisites):
             if prerequisite == self.id:

@@ -124,6 +124,13 @@ class StudySession:
             self.section += 1
         return self.section
 
+    def current_example(self) -> str:
+        """The example a Run press runs: the current section's own, else the lesson's examples in turn."""
+        if 0 <= self.section < len(self.lesson.sections) and (own := self.lesson.sections[self.section].example):
+            return own
+        examples = self.lesson.examples
+        return examples[len(self.examples_run) % len(examples)].id
+
     def step(self) -> float | None:
         """Seconds to stay on the current step before auto-advancing: the section's own `duration`, else
         the session's `auto_advance`; None when paused, ended, on the last section, or nothing is set (the

@@ -182,12 +182,11 @@ class StudyService:
             await self.refresh_card(live, interaction)
         elif action == "r":
             session.check_host(user, is_admin=admin)
-            lesson = session.lesson
-            example = lesson.examples[len(session.examples_run) % len(lesson.examples)]
+            example_id = session.current_example()
             if session.status is not SessionStatus.ACTIVE:
-                session.record_example(user, example.id, is_admin=admin)  # raises the paused/ended error
-            await self.runs.start(interaction, lesson.id, example.id)
-            session.record_example(user, example.id, is_admin=admin)
+                session.record_example(user, example_id, is_admin=admin)  # raises the paused/ended error
+            await self.runs.start(interaction, session.lesson.id, example_id)
+            session.record_example(user, example_id, is_admin=admin)
             await self.save(live)
         elif action == "q":
             await self._ask(interaction, live, user, admin)

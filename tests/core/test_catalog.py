@@ -112,6 +112,12 @@ BAD_FILES = {
         14,
         "quiz.0.example: question 'q' names example 'nope', which this lesson lacks (it has: first)",
     ),
+    "section names a missing example": (
+        lesson("bad") + "sections:\n  - title: T\n    body: B\n    example: nope\n",
+        11,
+        14,
+        "sections.0.example: section 1 names example 'nope', which this lesson lacks (it has: first)",
+    ),
     "unknown question type": (QUIZ_HEAD + "  - id: q\n    type: essay\n", 10, 11, "quiz.0.type: unknown type 'essay'"),
     "unknown key in a question": (
         QUIZ_HEAD + "  - id: q\n    type: text\n    prompt: P\n    explanation: E\n    answers: [x]\n    text: extra\n",

@@ -116,3 +116,22 @@ def test_step_comes_from_the_section_then_the_session_and_stops_when_paused_or_a
     assert both.step() == 30.0
     both.next_section(HOST)
     assert both.step() is None  # the last section: nothing to advance to
+
+
+def test_run_takes_the_sections_own_example_else_the_examples_in_turn() -> None:
+    two = LESSON.examples[0].model_copy(update={"id": "second"})
+    lesson = LESSON.model_copy(
+        update={
+            "examples": [LESSON.examples[0], two],
+            "sections": [LESSON.sections[0].model_copy(update={"example": "second"}), LESSON.sections[1]],
+        }
+    )
+    s = StudySession("s1", lesson, HOST, started_at=0.0)
+    assert s.current_example() == "two"  # the title card: in turn
+    s.record_example(HOST, "two")
+    s.next_section(HOST)
+    assert s.current_example() == "second"  # section One names it
+    s.next_section(HOST)
+    assert s.current_example() == "second"  # section Two names none: in turn (one run so far)
+    s.record_example(HOST, "second")
+    assert s.current_example() == "two"

@@ -160,3 +160,33 @@ async def test_a_lesson_paces_its_session_and_next_or_pause_restart_the_timer(qu
         assert "Section 2/3: Two" in card().content
         assert env.bot is not None
         assert sid not in env.bot.studies._auto
+
+
+SECTIONED = """\
+id: sectioned
+title: Sectioned
+sections:
+  - {title: One, body: first, example: second}
+  - {title: Two, body: second}
+examples:
+  - id: first
+    code: print("from the first example")
+  - id: second
+    code: print("from the second example")
+"""
+
+
+async def test_run_in_a_session_runs_the_current_sections_example(quiz_env):  # noqa: F811
+    async with quiz_env() as env:
+        fd = env.fd
+        (env.catalog.root / "sectioned.yaml").write_text(SECTIONED, encoding="utf-8")
+        assert env.catalog.refresh().ok
+        host = fd.add_user("host")
+        started = await fd.slash(host, "study", {"lesson": "sectioned", "thread": False}, subcommand="start")
+        await fd.wait_until(lambda: started.original is not None and "started in" in started.original.content)
+        (card,) = env.bot_messages(fd.channel, text="Study session: Sectioned")
+        sid = custom_id(card, r"cs:j:").split(":")[2]
+        await fd.click(host, card, f"cs:n:{sid}")
+        run = await fd.click(host, card, f"cs:r:{sid}")
+        await fd.wait_until(lambda: run.original is not None and "✅ finished" in run.original.content, 20)
+        assert run.original is not None and "from the second example" in run.original.content
