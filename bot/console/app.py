@@ -205,7 +205,7 @@ class ConsoleApp:
 
     def _resolve(self, arg: str) -> tuple[Lesson, Example] | None:
         if not arg:
-            self.console.print(Text("which lesson? e.g. `show 1` or `run create-task/two-tasks`", style="red"))
+            self.console.print(Text("which lesson? e.g. `show 1` or `run tasks-concurrency/two-tasks`", style="red"))
             return None
         try:
             return resolve(self.catalog, arg)
