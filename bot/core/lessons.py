@@ -243,19 +243,14 @@ class Lesson(_Strict):
                     )
                 seen.add(item)
         examples = [e.id for e in self.examples]
-        for index, question in enumerate(self.quiz):
-            if question.example is not None and question.example not in examples:
+        references = [
+            *((f"question {q.id!r}", q.example, f"quiz.{i}.example") for i, q in enumerate(self.quiz)),
+            *((f"section {i + 1}", s.example, f"sections.{i}.example") for i, s in enumerate(self.sections)),
+        ]
+        for who, example, where in references:
+            if example is not None and example not in examples:
                 raise rule_error(
-                    f"question {question.id!r} names example {question.example!r}, which this lesson lacks "
-                    f"(it has: {', '.join(examples)})",
-                    f"quiz.{index}.example",
-                )
-        for index, section in enumerate(self.sections):
-            if section.example is not None and section.example not in examples:
-                raise rule_error(
-                    f"section {index + 1} names example {section.example!r}, which this lesson lacks "
-                    f"(it has: {', '.join(examples)})",
-                    f"sections.{index}.example",
+                    f"{who} names example {example!r}, which this lesson lacks (it has: {', '.join(examples)})", where
                 )
         for index, prerequisite in enumerate(self.prerequisites):
             if prerequisite == self.id:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 
 from tests.discord_app.test_quiz_env import QuizEnv, custom_id, quiz_env  # noqa: F401  (fixture)
-from tests.fakediscord import FakeMessage
+from tests.fakediscord import FakeMessage, FakeUser
 
 
 def card_of(env: QuizEnv, channel: int) -> FakeMessage:
@@ -113,6 +114,23 @@ async def test_restart_in_the_middle_of_a_session(quiz_env):  # noqa: F811
         assert "3 participant(s) · 1 question(s)" in summary.content
 
 
+async def session_on(env: QuizEnv, lesson_yaml: str, host: FakeUser) -> tuple[str, Callable[[], FakeMessage]]:
+    """Add a lesson file, start a session on it in the channel; (session id, the card as it is now)."""
+    fd = env.fd
+    lesson_id = lesson_yaml.split("\n", 1)[0].removeprefix("id: ")
+    (env.catalog.root / f"{lesson_id}.yaml").write_text(lesson_yaml, encoding="utf-8")
+    assert env.catalog.refresh().ok
+    started = await fd.slash(host, "study", {"lesson": lesson_id, "thread": False}, subcommand="start")
+    await fd.wait_until(lambda: started.original is not None and "started in" in started.original.content)
+    title = lesson_yaml.split("\n", 2)[1].removeprefix("title: ")
+
+    def card() -> FakeMessage:
+        (found,) = env.bot_messages(fd.channel, text=f"Study session: {title}")
+        return fd.message(found.id)
+
+    return custom_id(card(), r"cs:j:").split(":")[2], card
+
+
 PACED = """\
 id: paced
 title: Paced
@@ -129,17 +147,8 @@ examples:
 async def test_a_lesson_paces_its_session_and_next_or_pause_restart_the_timer(quiz_env):  # noqa: F811
     async with quiz_env() as env:
         fd = env.fd
-        (env.catalog.root / "paced.yaml").write_text(PACED, encoding="utf-8")
-        assert env.catalog.refresh().ok
         host = fd.add_user("host")
-        started = await fd.slash(host, "study", {"lesson": "paced", "thread": False}, subcommand="start")
-        await fd.wait_until(lambda: started.original is not None and "started in" in started.original.content)
-
-        def card() -> FakeMessage:
-            (found,) = env.bot_messages(fd.channel, text="Study session: Paced")
-            return fd.message(found.id)
-
-        sid = custom_id(card(), r"cs:j:").split(":")[2]
+        sid, card = await session_on(env, PACED, host)
         await asyncio.sleep(1.5)  # the title card waits for the host: only sections carry a duration
         assert "Section" not in card().content
 
@@ -179,14 +188,9 @@ examples:
 async def test_run_in_a_session_runs_the_current_sections_example(quiz_env):  # noqa: F811
     async with quiz_env() as env:
         fd = env.fd
-        (env.catalog.root / "sectioned.yaml").write_text(SECTIONED, encoding="utf-8")
-        assert env.catalog.refresh().ok
         host = fd.add_user("host")
-        started = await fd.slash(host, "study", {"lesson": "sectioned", "thread": False}, subcommand="start")
-        await fd.wait_until(lambda: started.original is not None and "started in" in started.original.content)
-        (card,) = env.bot_messages(fd.channel, text="Study session: Sectioned")
-        sid = custom_id(card, r"cs:j:").split(":")[2]
-        await fd.click(host, card, f"cs:n:{sid}")
-        run = await fd.click(host, card, f"cs:r:{sid}")
+        sid, card = await session_on(env, SECTIONED, host)
+        await fd.click(host, card(), f"cs:n:{sid}")
+        run = await fd.click(host, card(), f"cs:r:{sid}")
         await fd.wait_until(lambda: run.original is not None and "✅ finished" in run.original.content, 20)
         assert run.original is not None and "from the second example" in run.original.content

@@ -53,6 +53,23 @@ async def lag() -> AsyncIterator[LagProbe]:
     await probe.stop()
 
 
+# Prints its uid, then the pid of a grandchild that called setsid() and sleeps: it must be gone after the run.
+ESCAPE = """\
+import os, time
+print(os.getuid(), flush=True)
+read, write = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(100)
+        os._exit(0)
+    os.write(write, str(pid).encode())
+    os._exit(0)
+print(os.read(read, 32).decode(), flush=True)
+"""
+
+
 def make_settings(**overrides: Any) -> RunnerSettings:
     values: dict[str, Any] = {"max_concurrent": 8, "timeout_default": 10.0, "timeout_max": 30.0}
     values.update(overrides)

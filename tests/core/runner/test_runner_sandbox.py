@@ -14,7 +14,7 @@ from bot.core.errors import RunnerError
 from bot.core.events import Output, Status
 from bot.core.runner import Runner, sandbox
 
-from .conftest import LAG_LIMIT, LagProbe, MakeRunner, collect, lines, make_settings, run_uid_processes
+from .conftest import ESCAPE, LAG_LIMIT, LagProbe, MakeRunner, collect, lines, make_settings, run_uid_processes
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -36,21 +36,6 @@ try:
 except OSError as exc:
     print("fork refused:", type(exc).__name__, flush=True)
 print(made, flush=True)
-"""
-
-ESCAPE = """\
-import os, time
-print(os.getuid(), flush=True)
-read, write = os.pipe()
-if os.fork() == 0:
-    os.setsid()
-    pid = os.fork()
-    if pid == 0:
-        time.sleep(100)
-        os._exit(0)
-    os.write(write, str(pid).encode())
-    os._exit(0)
-print(os.read(read, 32).decode(), flush=True)
 """
 
 

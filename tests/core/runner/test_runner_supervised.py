@@ -15,23 +15,9 @@ import pytest
 from bot.core.events import Status
 from bot.core.runner import Runner, sandbox
 
-from .conftest import MakeRunner, collect, lines
+from .conftest import ESCAPE, MakeRunner, collect, lines
 
 pytestmark = pytest.mark.timeout(60)
-
-ESCAPE = """\
-import os, time
-read, write = os.pipe()
-if os.fork() == 0:
-    os.setsid()
-    pid = os.fork()
-    if pid == 0:
-        time.sleep(100)
-        os._exit(0)
-    os.write(write, str(pid).encode())
-    os._exit(0)
-print(os.read(read, 32).decode(), flush=True)
-"""
 
 
 @pytest.fixture
@@ -59,6 +45,6 @@ async def test_timeout_kills_and_keeps_output(supervised: Runner) -> None:
 async def test_setsid_escapee_is_gone_after_the_run(supervised: Runner) -> None:
     events, done = await collect(supervised.run(ESCAPE))
     assert done.status == Status.OK, done
-    (pid,) = [int(o.text) for o in lines(events)]
+    _, pid = [int(o.text) for o in lines(events)]
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
