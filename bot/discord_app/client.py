@@ -62,6 +62,9 @@ class CorobotBot(commands.Bot):
         it); without one the bot keeps them in an in-memory database it owns, lost at exit."""
         intents = discord.Intents.none()
         intents.guilds = True
+        # corobot never joins voice: discord.py's start-up warnings about missing voice libraries are noise
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
