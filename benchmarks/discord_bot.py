@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import lag_monitor
 from bot.core.catalog import Catalog
 from bot.core.runner import Runner
 from bot.discord_app.client import CorobotBot
@@ -27,14 +28,6 @@ from tests.discord_app.conftest import is_final, settings_for, write_lessons
 from tests.fakediscord import FakeDiscord, Limit, running
 
 log = logging.getLogger(__name__)
-
-
-async def lag_monitor(stop: asyncio.Event, out: list[float], period: float = 0.01) -> None:
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        start = loop.time()
-        await asyncio.sleep(period)
-        out.append(loop.time() - start - period)
 
 
 async def first_output(fd: FakeDiscord, users: list, samples: int) -> list[float]:

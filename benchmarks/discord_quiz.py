@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import lag_monitor
 from bot.core.catalog import Catalog
 from bot.core.runner import Runner
 from bot.core.storage import AnswerRow
@@ -33,14 +34,6 @@ from tests.discord_app.test_quiz_env import QUIZ_LESSON
 from tests.fakediscord import FakeDiscord, running
 
 log = logging.getLogger(__name__)
-
-
-async def lag_monitor(stop: asyncio.Event, out: list[float], period: float = 0.01) -> None:
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        start = loop.time()
-        await asyncio.sleep(period)
-        out.append(loop.time() - start - period)
 
 
 def ms(seconds: float) -> str:

@@ -97,6 +97,10 @@ LESSONS: dict[str, str] = {
 }
 
 
+# Every slash command the bot registers, sorted.
+COMMANDS = ["help", "leaderboard", "lesson", "lessons", "progress", "quiz", "reload", "run", "stop", "study"]
+
+
 def write_lessons(root: Path, extra: int = 0) -> None:
     root.mkdir(parents=True, exist_ok=True)
     for name, text in LESSONS.items():

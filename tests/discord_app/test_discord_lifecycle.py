@@ -10,7 +10,7 @@ from bot.core.catalog import Catalog
 from bot.core.runner import Runner
 from bot.discord_app.app import run_discord
 from bot.discord_app.client import CorobotBot
-from tests.discord_app.conftest import settings_for, write_lessons
+from tests.discord_app.conftest import COMMANDS, settings_for, write_lessons
 from tests.fakediscord import FakeDiscord, running
 
 
@@ -41,18 +41,7 @@ async def test_commands_sync_only_when_changed(tmp_path):
                     assert bot.synced is expected
         puts = fd.requests_matching("PUT", r"/applications/\d+/guilds/\d+/commands")
         assert len(puts) == 1
-        assert sorted(c["name"] for c in fd.commands(fd.guild)) == [
-            "help",
-            "leaderboard",
-            "lesson",
-            "lessons",
-            "progress",
-            "quiz",
-            "reload",
-            "run",
-            "stop",
-            "study",
-        ]
+        assert sorted(c["name"] for c in fd.commands(fd.guild)) == COMMANDS
 
 
 async def test_sigterm_stops_runs_and_edits_their_messages(tmp_path):

@@ -9,6 +9,7 @@ import discord
 from bot.config import Settings
 from bot.core.catalog import Catalog
 from bot.discord_app.client import CorobotBot
+from tests.discord_app.conftest import COMMANDS
 
 
 async def _bot(tmp_path: Path) -> CorobotBot:
@@ -29,18 +30,7 @@ async def test_commands_load_unique_and_translated(tmp_path, monkeypatch):
     monkeypatch.setattr(bot, "sync_commands", no_sync)
     await bot.setup_hook()
     names = [c.name for c in bot.tree.get_commands()]
-    assert sorted(names) == [
-        "help",
-        "leaderboard",
-        "lesson",
-        "lessons",
-        "progress",
-        "quiz",
-        "reload",
-        "run",
-        "stop",
-        "study",
-    ]
+    assert sorted(names) == COMMANDS
     assert len(names) == len(set(names))
     payload = {c["name"]: c for c in await bot.command_payload(None)}
     assert payload["run"]["name_localizations"]["zh-CN"] == "运行"
