@@ -62,7 +62,7 @@ async def main() -> None:
             )  # fmt: skip
             catalog = Catalog(settings.lessons_dir)
             catalog.load()
-            async with Runner(settings.runner) as runner:
+            async with Runner(settings.runner.limits()) as runner:
                 bot = CorobotBot(settings, catalog, runner, guild_ready_timeout=0.05)
                 async with running(bot, fd):
                     users = [fd.add_user(f"user{i}") for i in range(args.users)]

@@ -49,7 +49,7 @@ async def burst(tmp_path: Path, members: int, spread: float) -> None:
         catalog.load()
         storage = SqliteStorage(settings.data_dir / "corobot.sqlite3")
         await storage.open()
-        async with Runner(settings.runner) as runner:
+        async with Runner(settings.runner.limits()) as runner:
             bot = CorobotBot(settings, catalog, runner, storage=storage, guild_ready_timeout=0.05,
                              quiz_timing=QuizTiming(question_timeout=spread + 30))  # fmt: skip
             async with running(bot, fd):

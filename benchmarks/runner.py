@@ -18,9 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config import RunnerSettings
 from bot.core.events import Finished, Output
-from bot.core.runner import Runner
+from bot.core.runner import Runner, RunnerLimits
 from bot.core.runner.sandbox import UID_BLOCK
 
 log = logging.getLogger(__name__)
@@ -167,7 +166,7 @@ async def main() -> None:
     if args.memory_of_uids is not None:
         print(*children_memory(args.memory_of_uids))
         return
-    settings = RunnerSettings(sandbox=args.sandbox, max_concurrent=200, queue_size=200, per_user=1000)
+    settings = RunnerLimits(sandbox=args.sandbox, max_concurrent=200, queue_size=200, per_user=1000)
     async with Runner(settings) as runner:
         print(f"runner: {runner.describe()}  python {sys.version.split()[0]}")
         await warm_first_output(runner, 5)  # warm-up

@@ -169,7 +169,7 @@ async def _console(settings: Settings) -> int:
     storage = SqliteStorage(database_path(settings))
     await storage.open()
     try:
-        async with Runner(settings.runner) as runner:
+        async with Runner(settings.runner.limits()) as runner:
             app = ConsoleApp(catalog, runner, locale=settings.locale, storage=storage)
             watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
             loop = asyncio.get_running_loop()
@@ -196,7 +196,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     lesson, example = _resolve(catalog, args.ref)
     if not lesson.supported():
         raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
-    async with Runner(settings.runner) as runner:
+    async with Runner(settings.runner.limits()) as runner:
         if args.json:
             record = RunRecord(f"{example.id}.py")
             async for event in runner.run(example.code, name=record.name, timeout=example.timeout):
@@ -252,7 +252,7 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     root: Path = args.dir or settings.lessons_dir
     catalog = _catalog(root, load=False)  # check_lessons loads it and reports every error itself
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
-    async with Runner(settings.runner) as runner:
+    async with Runner(settings.runner.limits()) as runner:
         summary = await check_lessons(catalog, runner, require_locales=locales)
     return summary.exit_code
 
@@ -285,7 +285,7 @@ async def _discord(settings: Settings) -> int:
     except StorageError as exc:
         raise CommandError(" ".join(str(exc).split())) from None  # one line, names the file; exit 2
     try:
-        async with Runner(settings.runner) as runner:
+        async with Runner(settings.runner.limits()) as runner:
             watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
             try:
                 return await run_discord(settings, token, catalog, runner, storage)

@@ -185,7 +185,7 @@ SEQUENTIAL = CONCURRENT.replace(
 
 @pytest.fixture
 async def runner():  # type: ignore[no-untyped-def]
-    async with Runner(RunnerSettings()) as live:
+    async with Runner(RunnerSettings().limits()) as live:
         yield live
 
 

@@ -168,7 +168,7 @@ def make_env(tmp_path: Path) -> Callable[..., contextlib.AbstractAsyncContextMan
             catalog = Catalog(settings.lessons_dir)
             report = catalog.load()
             assert report.ok, report.errors
-            async with Runner(settings.runner) as runner:
+            async with Runner(settings.runner.limits()) as runner:
                 bot = CorobotBot(settings, catalog, runner, guild_ready_timeout=0.05)
                 async with running(bot, fd):
                     yield Env(fd, bot, catalog, runner, settings, settings.lessons_dir)

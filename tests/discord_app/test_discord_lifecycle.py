@@ -20,7 +20,7 @@ async def test_missing_or_rejected_token_is_one_line_and_non_zero(tmp_path, caps
         settings = settings_for(tmp_path, fd)
         catalog = Catalog(settings.lessons_dir)
         catalog.load()
-        async with Runner(settings.runner) as runner:
+        async with Runner(settings.runner.limits()) as runner:
             assert await run_discord(settings, None, catalog, runner) == 2
             assert await run_discord(settings, "not-the-token", catalog, runner) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -34,7 +34,7 @@ async def test_commands_sync_only_when_changed(tmp_path):
         settings = settings_for(tmp_path, fd)
         catalog = Catalog(settings.lessons_dir)
         catalog.load()
-        async with Runner(settings.runner) as runner:
+        async with Runner(settings.runner.limits()) as runner:
             for expected in (True, False):
                 bot = CorobotBot(settings, catalog, runner, guild_ready_timeout=0.05)
                 async with running(bot, fd):
@@ -50,7 +50,7 @@ async def test_sigterm_stops_runs_and_edits_their_messages(tmp_path):
         settings = settings_for(tmp_path, fd)
         catalog = Catalog(settings.lessons_dir)
         catalog.load()
-        async with Runner(settings.runner) as runner:
+        async with Runner(settings.runner.limits()) as runner:
             service = asyncio.create_task(run_discord(settings, fd.token, catalog, runner, guild_ready_timeout=0.05))
             await fd.wait_ready()
             await fd.wait_until(lambda: fd.commands(fd.guild))

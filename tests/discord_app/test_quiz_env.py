@@ -134,7 +134,7 @@ def quiz_env(tmp_path: Path) -> Callable[..., contextlib.AbstractAsyncContextMan
             catalog = Catalog(settings.lessons_dir)
             report = catalog.load()
             assert report.ok, report.errors
-            async with Runner(settings.runner) as runner:
+            async with Runner(settings.runner.limits()) as runner:
                 env = QuizEnv(fd, runner, catalog, settings, settings.data_dir / "corobot.sqlite3",
                               QuizTiming(question_timeout=window, gap=gap))  # fmt: skip
                 await env.start_bot()

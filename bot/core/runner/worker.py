@@ -1,26 +1,30 @@
-"""The warm worker (stdlib only): `python -I -u worker.py [--uids=FIRST:END] SOCKET_FD`, usually in bubblewrap.
+"""The warm worker (stdlib only): `python -I -u worker.py [OPTIONS] SOCKET_FD`, usually in bubblewrap.
 
-It imports asyncio and the harness once, says `ready` on its unix socket, then waits for requests.  Each
-request is a JSON header plus five file descriptors sent with SCM_RIGHTS: the code (a memfd), the event
-pipe, the raw stdout and stderr pipes and a control pipe.  The parent reads the pipes itself, so the
-worker only forks the *program* process of each run, ahead of time (a spare waits for the next request),
-so a run starts without a fork.
+Options: `--uids=FIRST:END` (we are root: a uid per run), `--namespaces=TMP_BYTES:INODES` (private
+namespaces per run), `--keep=PATH:PATH` (sandbox paths under /tmp to carry into each run's /tmp),
+`--seccomp-fd=N` (the syscall filter as BPF, built by the parent with libseccomp).
 
-The program process gets its own session, rlimits, an empty supplementary group list and, when we are
-root, a uid/gid of its own for this run (so RLIMIT_NPROC applies and one `kill(-1)` as that uid ends every
-process the run started, including ones that called `setsid()`), then the harness runs the code.
+It imports asyncio and the harness once, says hello (with the isolation layers it could set up) on its
+unix socket, then waits for requests.  Each request is a JSON header plus file descriptors sent with
+SCM_RIGHTS: the code (a memfd), the event pipe, the raw stdout and stderr pipes, the run's control socket,
+and the `cgroup.procs` of the run's slot (one per cgroup hierarchy, none without cgroups).  The parent
+reads the pipes itself, so the worker never relays output; it only forks *program* processes, ahead of
+time (a spare waits for the next request).  The spare does everything that does not depend on the run
+before the request arrives: the harness's warm-up, its private mount/IPC/network namespaces with their own
+/tmp, /dev/shm and loopback (isolate.py), no-new-privileges and the seccomp filter.  At request time it
+joins the slot's cgroups, takes the run's uid (which drops every capability), its rlimits, and runs the
+harness.  The program gets code, events, stdout and stderr — never the control socket, which is how the
+end of a run is reported, so it cannot forge one.
 
-Who supervises a run depends on that uid:
+Who supervises a run depends on the uid:
 
-* **As root** (`--uids`; `procs.Runs`), the worker itself: it is the child subreaper of everything below it, watches
-  each run's control pipe (the parent asks for a kill by writing to it, or dies and it reaches EOF) and
+* **As root** (`--uids`; `procs.Runs`), the worker itself: it is the child subreaper of everything below
+  it, watches each run's control socket (the parent asks for a kill, or dies and it reaches EOF) and
   learns of exits from SIGCHLD.  When a program ends, or is to be killed, one `kill(-1)` as the run's uid
-  ends every process of the run; the worker reaps them all, removes the run's temp dir and sends an
-  `exit` event with the wait status and CPU time.  One process per run: a burst of 200 runs costs ~40 %
-  less CPU than with a supervisor process each.
+  ends every process of the run; the worker reaps them all and reports `exit` with the wait status and
+  CPU time on the control socket.
 * **Without root** there is no uid to tell one run's processes from another's, so each run gets a
-  *supervisor* process, a subreaper of its own forked together with the program (`_supervise`), which
-  does the same for the processes below it.
+  *supervisor* process, a subreaper of its own forked together with the program (`_supervise`).
 """
 
 from __future__ import annotations
@@ -34,11 +38,11 @@ import logging
 import os
 import resource
 import select
-import shutil
 import signal
 import socket
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -46,6 +50,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 log = logging.getLogger(__name__)
 
 SPARE_DELAY = 0.002  # seconds of quiet before the next spare is forked
+MAX_FDS = 16  # descriptors in one request
+PR_SET_DUMPABLE = 4
 # Imported once here, so programs find them loaded: what the lessons use.  Not more: every module loaded
 # here makes each fork dearer (page tables, copy-on-write); in the sandbox anything else imports from the
 # read-only stdlib (without it, as root under a private prefix such as /root, only these are importable).
@@ -86,9 +92,20 @@ def _load_sibling(name: str) -> ModuleType:
 
 
 if TYPE_CHECKING:
-    from bot.core.runner import procs
+    from bot.core.runner import isolate, procs
 else:
     procs = _load_sibling("procs")
+    isolate = _load_sibling("isolate")
+
+
+@dataclass
+class Setup:
+    """What every spare does before its request, as decided at start."""
+
+    uids: range | None = None
+    namespaces: tuple[int, int] | None = None  # (tmp bytes, tmp inodes)
+    keep: list[str] = field(default_factory=list)
+    bpf: bytes | None = None  # None: no filter (no-new-privileges still applies)
 
 
 def _reap(signum: int, frame: object) -> None:
@@ -105,34 +122,51 @@ def _set_limits(req: dict[str, Any]) -> None:
     cpu = int(req["cpu_seconds"])
     limits = {
         resource.RLIMIT_CPU: (cpu, cpu + 1),
-        resource.RLIMIT_AS: (int(req["memory_mb"]) * 1024 * 1024,) * 2,
         resource.RLIMIT_FSIZE: (int(req["file_size_mb"]) * 1024 * 1024,) * 2,
         resource.RLIMIT_NOFILE: (int(req["open_files"]),) * 2,
         resource.RLIMIT_CORE: (0, 0),
     }
+    if req.get("address_space_mb"):  # without a memory cgroup: per process
+        limits[resource.RLIMIT_AS] = (int(req["address_space_mb"]) * 1024 * 1024,) * 2
     if req.get("uid") is not None:  # only enforced for a non-root uid of the run's own
         limits[resource.RLIMIT_NPROC] = (int(req["processes"]),) * 2
     for which, value in limits.items():
         resource.setrlimit(which, value)
 
 
-def _program(chan: socket.socket, child: ModuleType) -> NoReturn:
-    """A pre-forked program process: wait for the run's fds, lock itself down, run the harness."""
+def _prepare_spare(setup: Setup) -> str | None:
+    """The run-independent isolation, before the request; returns why it failed, if it did."""
+    try:
+        if setup.namespaces is not None:
+            isolate.private_namespaces(*setup.namespaces, keep=setup.keep)
+        isolate.load_filter(setup.bpf or b"")
+    except OSError as exc:
+        return f"could not isolate the program: {exc}"
+    return None
+
+
+def _program(chan: socket.socket, child: ModuleType, setup: Setup) -> NoReturn:
+    """A pre-forked program process: isolate itself, wait for the run's fds, take the run's identity, run."""
     signal.set_wakeup_fd(-1)  # the worker's, inherited: our signals are not its business
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     parent = os.getppid()
     harness = child.prepare()
+    problem = _prepare_spare(setup)
     try:
-        msg, fds, _, _ = socket.recv_fds(chan, 65536, 8)
+        msg, fds, _, _ = socket.recv_fds(chan, 65536, MAX_FDS)
     except OSError:
         os._exit(0)
-    if not msg:
+    if not msg or len(fds) < 4:
         os._exit(0)
     chan.close()
-    req = json.loads(msg)
-    code_fd, event_fd, out_fd, err_fd = fds
-    tmp = req["tmp"]
+    code_fd, event_fd, out_fd, err_fd, *cgroup_fds = fds
+    started = False
+    report_fd = event_fd
     try:
+        if problem:
+            raise RuntimeError(problem)
+        req = json.loads(msg)
+        isolate.join_cgroups(cgroup_fds)
         with os.fdopen(code_fd, "rb") as f:
             code = f.read()
         os.setsid()
@@ -140,7 +174,7 @@ def _program(chan: socket.socket, child: ModuleType) -> NoReturn:
         os.dup2(null, 0)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
-        keep = os.dup2(event_fd, 3, inheritable=False)
+        keep = report_fd = os.dup2(event_fd, 3, inheritable=False)
         os.closerange(4, 65536)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -149,30 +183,40 @@ def _program(chan: socket.socket, child: ModuleType) -> NoReturn:
         if uid is not None:
             os.setgroups([])
             os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)  # all capabilities go with uid 0
         procs.LIBC.prctl(procs.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after the uid change, which clears it
         if os.getppid() != parent:  # our supervisor (the worker, as root) died before that
             os._exit(70)
-        os.mkdir(tmp, 0o700)  # as the run's uid: the supervisor's killer removes it as that uid too
+        tmp = req.get("tmp") or "/tmp"
+        if req.get("tmp"):  # no private /tmp: a directory of our own, named by the worker at random
+            os.mkdir(tmp, 0o700)
         os.chdir(tmp)
         os.environ["TMPDIR"] = tmp
         os.environ["HOME"] = tmp
+        started = True
         child.run_program(harness, code, req["name"], keep, int(req["output_bytes"]), int(req["output_lines"]))
     except BaseException as exc:
-        procs.send(3, {"k": "fail", "m": f"could not start the program: {type(exc).__name__}: {exc}"})
+        if not started:
+            procs.send(report_fd, _failure(exc))
+        else:  # the harness ran: whatever went wrong happened while the program ran
+            child.report_crash(harness, exc)
     os._exit(70)
 
 
-def _spawn_program(sock: socket.socket, child: ModuleType) -> tuple[socket.socket, int]:
+def _failure(exc: BaseException) -> dict[str, Any]:
+    return {"k": "fail", "m": f"could not start the program: {type(exc).__name__}: {exc}"[:500]}
+
+
+def _spawn_program(sock: socket.socket, child: ModuleType, setup: Setup) -> tuple[socket.socket, int]:
     """Fork a spare program process; returns our end of its channel and its pid."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
         signal.set_wakeup_fd(-1)
         keep = theirs.fileno()
-        os.closerange(3, keep)  # other runs' event and control pipes must not be held open by us
+        os.closerange(3, keep)  # other runs' pipes and control sockets must not be held open by us
         os.closerange(keep + 1, 65536)
-        _program(theirs, child)
+        _program(theirs, child, setup)
     theirs.close()
     return ours, pid
 
@@ -180,7 +224,7 @@ def _spawn_program(sock: socket.socket, child: ModuleType) -> tuple[socket.socke
 # --- without root: a supervisor process per run ------------------------------------------------------------
 
 
-def _spawn_pair(sock: socket.socket, child: ModuleType) -> tuple[socket.socket, socket.socket]:
+def _spawn_pair(sock: socket.socket, child: ModuleType, setup: Setup) -> tuple[socket.socket, socket.socket]:
     """Fork a spare supervisor, which forks its spare program.
 
     Returns our ends of the channels to the supervisor and to the program: a request goes to both at
@@ -193,36 +237,37 @@ def _spawn_pair(sock: socket.socket, child: ModuleType) -> tuple[socket.socket, 
         sock.close()
         to_sup.close()
         to_prog.close()
-        _supervise(sup_end, prog_end, child)
+        _supervise(sup_end, prog_end, child, setup)
     sup_end.close()
     prog_end.close()
     return to_sup, to_prog
 
 
-def _supervise(chan: socket.socket, prog_chan: socket.socket, child: ModuleType) -> NoReturn:
+def _supervise(chan: socket.socket, prog_chan: socket.socket, child: ModuleType, setup: Setup) -> NoReturn:
     """Run one program below us (a subreaper): kill its process group on request, then whatever is left
-    below us; report `exit`."""
+    below us; report `exit` on the run's control socket, which the program never held."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     procs.LIBC.prctl(procs.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    procs.LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # the program (same uid) cannot read or write our memory
     pid = os.fork()
     if pid == 0:
         chan.close()
-        _program(prog_chan, child)
+        _program(prog_chan, child, setup)
     prog_chan.close()
     try:
-        msg, fds, _, _ = socket.recv_fds(chan, 65536, 8)
+        msg, fds, _, _ = socket.recv_fds(chan, 65536, MAX_FDS)
     except OSError:
         msg, fds = b"", []
-    if not msg:  # the worker is gone: nothing to run
+    if not msg or len(fds) != 1:  # the worker is gone: nothing to run
         os.kill(pid, signal.SIGKILL)
         os._exit(0)
     chan.close()
-    event_fd, control_fd = fds
-    tmp = json.loads(msg)["tmp"]
+    control = socket.socket(fileno=fds[0])
+    tmp = json.loads(msg).get("tmp")
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
-    poller.register(control_fd, select.POLLIN)
+    poller.register(control, select.POLLIN)
     killed = False
     if not any(fd == pidfd for fd, _ in poller.poll()):
         killed = True
@@ -240,9 +285,10 @@ def _supervise(chan: socket.socket, prog_chan: socket.socket, child: ModuleType)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(stray, signal.SIGKILL)
             time.sleep(0.002)
-    shutil.rmtree(tmp, ignore_errors=True)
+    if tmp:
+        procs.remove_tree(tmp)
     cpu = usage.ru_utime + usage.ru_stime
-    procs.send(event_fd, {"k": "exit", "status": status, "cpu": cpu, "end": end, "killed": killed})
+    procs.report(control, {"k": "exit", "status": status, "cpu": cpu, "end": end, "killed": killed})
     os._exit(0)
 
 
@@ -251,16 +297,19 @@ def _supervise(chan: socket.socket, prog_chan: socket.socket, child: ModuleType)
 Spare = tuple[socket.socket, int] | tuple[socket.socket, socket.socket]
 
 
-def _read_request(msg: bytes, fds: list[int]) -> tuple[dict[str, Any], bytes] | None:
+def _read_request(msg: bytes, fds: list[int], setup: Setup) -> tuple[dict[str, Any], bytes] | None:
     """The request and its re-encoded form with the run's temp dir; None (after saying why) if unreadable."""
     try:
         req = json.loads(msg)
-        req["tmp"] = os.path.join(req["tmp_root"], f"corobot-run-{os.getpid()}-{req['id']}")
-        if len(fds) != 5:
-            raise ValueError(f"{len(fds)} file descriptors instead of 5")
-    except (ValueError, KeyError) as exc:
-        if len(fds) > 1:
-            procs.send(fds[1], {"k": "fail", "m": f"the worker could not read the request: {exc}"})
+        if len(fds) < 5 or len(fds) != 5 + int(req.get("cgroups", 0)):
+            raise ValueError(f"{len(fds)} file descriptors for {req.get('cgroups', 0)} cgroups")
+        if setup.namespaces is None:  # a shared /tmp: a directory of the run's own, unpredictably named
+            req["tmp"] = os.path.join(req["tmp_root"], f"corobot-run-{os.urandom(12).hex()}")
+        else:
+            req["tmp"] = None
+    except (ValueError, KeyError, TypeError) as exc:
+        if len(fds) >= 5:
+            procs.report(socket.socket(fileno=os.dup(fds[4])), {"k": "fail", "m": f"unreadable request: {exc}"})
         for fd in fds:
             os.close(fd)
         return None
@@ -270,14 +319,14 @@ def _read_request(msg: bytes, fds: list[int]) -> tuple[dict[str, Any], bytes] | 
 class _Worker:
     """The request loop; see the module docstring for its two modes."""
 
-    def __init__(self, sock: socket.socket, child: ModuleType, uids: range | None) -> None:
-        self.sock, self.child = sock, child
+    def __init__(self, sock: socket.socket, child: ModuleType, setup: Setup) -> None:
+        self.sock, self.child, self.setup = sock, child, setup
         self.poller = select.poll()
         self.poller.register(sock, select.POLLIN)
         self.runs: procs.Runs | None = None
         self.wake_r = -1
-        if uids is not None:
-            for uid in uids:  # what a worker that died left running (only visible without the sandbox)
+        if setup.uids is not None:
+            for uid in setup.uids:  # what a worker that died left running (only visible without the sandbox)
                 procs.kill_uid(uid)
             procs.LIBC.prctl(procs.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
             self.runs = procs.Runs(self.poller)
@@ -286,19 +335,22 @@ class _Worker:
             signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
             self.poller.register(self.wake_r, select.POLLIN)
         else:
+            procs.LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # runs share our uid: keep them out of our memory
             signal.signal(signal.SIGCHLD, _reap)
         self.spare: Spare | None = None
 
     def spawn(self) -> Spare:
-        return _spawn_program(self.sock, self.child) if self.runs is not None else _spawn_pair(self.sock, self.child)
+        if self.runs is not None:
+            return _spawn_program(self.sock, self.child, self.setup)
+        return _spawn_pair(self.sock, self.child, self.setup)
 
     def replenish(self) -> None:
         if self.spare is None:
             self.spare = self.spawn()
 
-    def serve(self) -> int:
+    def serve(self, hello: dict[str, Any]) -> int:
         self.replenish()
-        self.sock.sendall(json.dumps({"ready": True, "pid": os.getpid(), "euid": os.geteuid()}).encode())
+        self.sock.sendall(json.dumps({"ready": True, "pid": os.getpid(), "euid": os.geteuid(), **hello}).encode())
         try:
             while True:
                 # The next spare is made once requests pause for SPARE_DELAY, so its warm-up does not
@@ -315,7 +367,7 @@ class _Worker:
                         self.runs.kill(self.runs.by_control[fd])
                     elif fd == self.sock.fileno():
                         try:
-                            msg, fds, _, _ = socket.recv_fds(self.sock, 65536, 8)
+                            msg, fds, _, _ = socket.recv_fds(self.sock, 65536, MAX_FDS)
                         except OSError:
                             return 1
                         if not msg:
@@ -329,37 +381,41 @@ class _Worker:
                 self.runs.kill_all()
 
     def start(self, msg: bytes, fds: list[int]) -> None:
-        """Hand one run to the spare (a new one if it died): the program gets code, events, stdout and
-        stderr; its supervisor, or we, keep events and control."""
-        request = _read_request(msg, fds)
+        """Hand one run to the spare (a new one if it died): the program gets code, events, stdout, stderr
+        and its cgroups; its supervisor, or we, keep the control socket."""
+        request = _read_request(msg, fds, self.setup)
         if request is None:
             return
         req, data = request
-        code_fd, event_fd, out_fd, err_fd, control_fd = fds
+        code_fd, event_fd, out_fd, err_fd, control_fd, *cgroup_fds = fds
+        control: socket.socket | None = socket.socket(fileno=control_fd)
+        program_fds = [code_fd, event_fd, out_fd, err_fd, *cgroup_fds]
         for attempt in range(2):
             self.replenish()
             spare = self.spare
             assert spare is not None
             try:
                 if isinstance(spare[1], socket.socket):
-                    socket.send_fds(spare[1], [data], [code_fd, event_fd, out_fd, err_fd])
-                    socket.send_fds(spare[0], [data], [event_fd, control_fd])
+                    socket.send_fds(spare[1], [data], program_fds)
+                    socket.send_fds(spare[0], [data], [control_fd])
                 else:
-                    socket.send_fds(spare[0], [data], [code_fd, event_fd, out_fd, err_fd])
+                    socket.send_fds(spare[0], [data], program_fds)
             except OSError as exc:  # the spare died: make another and try once more
-                if attempt:
-                    procs.send(event_fd, {"k": "fail", "m": f"the worker could not start the run: {exc}"})
+                if attempt and control is not None:
+                    procs.report(control, {"k": "fail", "m": f"the worker could not start the run: {exc}"})
                     break
                 continue
             finally:
                 _close_spare(spare)
                 self.spare = None
-            if self.runs is not None and isinstance(spare[1], int):
-                self.runs.add(procs.Run(spare[1], req.get("uid"), req["tmp"], event_fd, control_fd))
-                fds = [code_fd, out_fd, err_fd]  # we keep the events and control pipes
+            if self.runs is not None and isinstance(spare[1], int) and control is not None:
+                self.runs.add(procs.Run(spare[1], req.get("uid"), req["tmp"], control))
+                control = None
             break
-        for fd in fds:
+        for fd in program_fds:
             os.close(fd)
+        if control is not None:
+            control.close()
 
 
 def _close_spare(spare: Spare) -> None:
@@ -368,9 +424,61 @@ def _close_spare(spare: Spare) -> None:
             end.close()
 
 
+def _probe(setup: Setup) -> str | None:
+    """Set up a spare's isolation once, in a throw-away child: None if it works, else why not."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        problem = _prepare_spare(setup)
+        if problem is None and setup.bpf and not isolate.filter_denies_user_namespaces():
+            problem = "the seccomp filter did not deny unshare(CLONE_NEWUSER)"
+        os.write(write, (problem or "").encode()[:400])
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        answer = f.read().decode()
+    os.waitpid(pid, 0)
+    return answer or None
+
+
+def _options(argv: list[str]) -> tuple[Setup, dict[str, Any]]:
+    setup = Setup()
+    hello: dict[str, Any] = {}
+    for arg in argv[1:-1]:
+        name, _, value = arg.partition("=")
+        if name == "--uids":
+            start, stop = value.split(":")
+            setup.uids = range(int(start), int(stop))
+        elif name == "--namespaces":
+            size, inodes = value.split(":")
+            setup.namespaces = (int(size), int(inodes))
+        elif name == "--keep":
+            setup.keep = [p for p in value.split(":") if p]
+        elif name == "--seccomp-fd":
+            with os.fdopen(int(value), "rb") as f:
+                setup.bpf = f.read()
+    if setup.namespaces is not None:
+        try:
+            isolate.private_proc()
+        except OSError as exc:
+            hello["namespaces_error"] = str(exc)
+            setup.namespaces = None
+    if setup.namespaces is not None and (problem := _probe(Setup(namespaces=setup.namespaces, keep=setup.keep))):
+        hello["namespaces_error"] = problem
+        setup.namespaces = None
+    if setup.bpf and (problem := _probe(Setup(bpf=setup.bpf))):
+        hello["seccomp_error"] = problem
+        setup.bpf = None
+    hello["namespaces"] = setup.namespaces is not None
+    hello["seccomp"] = bool(setup.bpf)
+    return setup, hello
+
+
 def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=int(argv[-1]))
     child = _load_sibling("child")
+    setup, hello = _options(argv)
     for name in WARM_IMPORTS:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
@@ -378,12 +486,7 @@ def main(argv: list[str]) -> int:
     gc.collect()
     gc.freeze()  # children's collections then skip (and do not copy-on-write) everything loaded so far
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    uids: range | None = None
-    for arg in argv[1:-1]:
-        if arg.startswith("--uids="):
-            start, stop = arg.removeprefix("--uids=").split(":")
-            uids = range(int(start), int(stop))
-    return _Worker(sock, child, uids).serve()
+    return _Worker(sock, child, setup).serve(hello)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,119 @@
+"""Per-run isolation done inside the worker's processes (stdlib only, loaded by worker.py from this directory).
+
+* `private_proc()` — once, in the worker: a /proc of its own that shows each run uid only its own processes
+  (`hidepid=invisible`; the worker, gid 0, still sees them all).
+* `private_namespaces()` — in each pre-forked spare, *before* the request arrives: new mount, IPC and network
+  namespaces, a size- and inode-capped tmpfs on /tmp and on /dev/shm, loopback up.  Nothing of it is
+  shared with another run, and all of it disappears with the run's last process (no clean-up to defeat).
+* `load_filter()` — in each spare, after that: no-new-privileges and the seccomp filter the parent built.
+* `join_cgroups()` — at request time, before the uid changes: the program writes "0" into its slot's
+  `cgroup.procs` descriptors (opened by the parent, so the kernel checks the parent's credentials).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import logging
+import os
+import socket
+import struct
+from collections.abc import Iterable
+
+log = logging.getLogger(__name__)
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE, MS_SLAVE = 2, 4, 8, 16384, 1 << 18, 1 << 19
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+SYS_OPEN_TREE, SYS_MOVE_MOUNT = 428, 429  # the same on x86_64 and aarch64 (numbers >= 424 are shared)
+OPEN_TREE_CLONE, AT_RECURSIVE, MOVE_MOUNT_F_EMPTY_PATH = 1, 0x8000, 0x4
+AT_FDCWD = -100
+SHM_BYTES = 16 * 1024 * 1024
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(
+        LIBC.mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
+
+
+def private_proc() -> None:
+    """In the worker (root, its own pid namespace): a private mount namespace with a /proc in which a run's
+    uid sees only its own processes."""
+    _check(LIBC.unshare(CLONE_NEWNS), "unshare")
+    _mount(None, "/", None, MS_REC | MS_SLAVE)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible,gid=0")
+
+
+def private_namespaces(tmp_bytes: int, tmp_inodes: int, keep: Iterable[str] = ()) -> None:
+    """New mount/IPC/network namespaces with a fresh /tmp and /dev/shm and loopback up.  `keep`: paths the
+    sandbox binds under /tmp (a checkout or venv living there), carried over onto the new /tmp."""
+    _check(LIBC.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    trees = []
+    for path in keep:
+        tree = LIBC.syscall(SYS_OPEN_TREE, AT_FDCWD, path.encode(), OPEN_TREE_CLONE | AT_RECURSIVE)
+        trees.append((path, _check(tree, f"open_tree {path}")))
+    options = f"size={tmp_bytes},nr_inodes={tmp_inodes},mode=1777"
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, options)
+    for path, tree in trees:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        moved = LIBC.syscall(SYS_MOVE_MOUNT, tree, b"", AT_FDCWD, path.encode(), MOVE_MOUNT_F_EMPTY_PATH)
+        _check(moved, f"move_mount {path}")
+        os.close(tree)
+    if os.path.isdir("/dev/shm"):
+        shm = f"size={min(SHM_BYTES, tmp_bytes)},nr_inodes={tmp_inodes},mode=1777"
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm)
+    loopback_up()
+
+
+def loopback_up() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH", b"lo", 0)
+        flags = struct.unpack("16sH", fcntl.ioctl(sock, SIOCGIFFLAGS, request)[:18])[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | IFF_UP))
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def load_filter(bpf: bytes) -> None:
+    """no_new_privs (setuid binaries grant nothing), then the seccomp filter (a BPF program from libseccomp)."""
+    _check(LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    if not bpf:
+        return
+    program = ctypes.create_string_buffer(bpf, len(bpf))
+    fprog = _SockFprog(len(bpf) // 8, ctypes.addressof(program))
+    _check(LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+
+
+def filter_denies_user_namespaces() -> bool:
+    """Whether unshare(CLONE_NEWUSER) fails with EPERM here (the filter's probe)."""
+    return LIBC.unshare(0x10000000) != 0 and ctypes.get_errno() == 1
+
+
+def join_cgroups(fds: Iterable[int]) -> None:
+    for fd in fds:
+        os.write(fd, b"0")
+        os.close(fd)
