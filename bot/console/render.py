@@ -14,11 +14,13 @@ from rich.text import Text
 from bot.core.events import Event, LoopBlocked, Output, Queued, Status
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord
+from bot.core.runner.text import strip_control
 from bot.core.timeline import format_offset, render_timeline
 
 log = logging.getLogger(__name__)
 
 STDERR_TAG = "[stderr] "
+UNTRUSTED = "timings not trusted: the program reported times outside its run (shown clamped)"
 _STATUS_STYLE = {Status.OK: "bold green", Status.CANCELLED: "yellow"}
 
 
@@ -99,10 +101,11 @@ def event_text(event: Event) -> Text | None:
     if isinstance(event, Output):
         line = Text(format_offset(event.t), style="dim")
         line.append("  ")
+        text = strip_control(event.text)  # program text: no escape sequence reaches the terminal
         if event.stream == "stderr":
-            line.append(STDERR_TAG + event.text, style="red")
+            line.append(STDERR_TAG + text, style="red")
         else:
-            line.append(event.text)
+            line.append(text)
         return line
     if isinstance(event, Queued):
         ahead = event.position - 1
@@ -128,7 +131,7 @@ def print_summary(
     finished = record.finished
     style = _STATUS_STYLE.get(finished.status, "bold red") if finished else "yellow"
     console.print(Rule(style="dim"))
-    for i, line in enumerate(summary.lines()):
+    for i, line in enumerate(strip_control(text) for text in summary.lines()):
         if i == 0:
             console.print(Text(line, style=style))
         elif line.startswith("warning:"):
@@ -138,11 +141,13 @@ def print_summary(
             console.print(Text(line, style="green" if good else "red"))
         else:
             console.print(Text(line))
-    timeline = render_timeline(record, width=min(width, max(console.width, 24)))  # fit narrow terminals
+    if finished is not None and not finished.timings_trusted:
+        console.print(Text(f"warning: {UNTRUSTED}", style="yellow"))
+    timeline = strip_control(render_timeline(record, width=min(width, max(console.width, 24))))  # fit narrow terminals
     if timeline:
         console.print()
         console.print(Text("timeline", style="bold"))
         console.print(Text(timeline), no_wrap=True, overflow="ignore", crop=False)
     if summary.traceback:
         console.print()
-        console.print(Text(summary.traceback.rstrip("\n"), style="red"), no_wrap=True, crop=False)
+        console.print(Text(strip_control(summary.traceback.rstrip("\n")), style="red"), no_wrap=True, crop=False)

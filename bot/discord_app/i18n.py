@@ -79,6 +79,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "run.status.killed": {EN: "💀 killed", ZH: "💀 被终止"},
     "run.status.cancelled": {EN: "⏹️ stopped", ZH: "⏹️ 已停止"},
     "run.total": {EN: "{status} in {elapsed:.3f}s", ZH: "{status}，用时 {elapsed:.3f}s"},
+    "run.timings_untrusted": {
+        EN: "⚠️ timings not trusted: the program reported times outside its run",
+        ZH: "⚠️ 计时不可信：程序报告的时间超出了它的实际运行范围",
+    },
     "run.restarting": {
         EN: "🔄 corobot is restarting, so this run was stopped. Run it again in a moment.",
         ZH: "🔄 corobot 正在重启，此次运行已停止。请稍后再运行。",

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from bot.core.lessons import Lesson
 from bot.discord_app.i18n import t
-from bot.discord_app.render import MESSAGE_LIMIT, clip, code_block, code_safe
+from bot.discord_app.markdown import clip, code_block, code_safe, inline_code
+from bot.discord_app.render import MESSAGE_LIMIT
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def catalogue_page(
     pages = page_count(len(lessons))
     page = min(max(page, 0), pages - 1)
     out = [t(locale, "lessons.header", count=len(lessons))]
-    filters = [f"`{code_safe(x)}`" for x in (tag, t(locale, f"level.{level}") if level else None) if x]
+    filters = [inline_code(x, 100) for x in (tag, t(locale, f"level.{level}") if level else None) if x]
     if filters:
         out.append("-# " + t(locale, "lessons.filtered", filters=", ".join(filters)))
     if not lessons:

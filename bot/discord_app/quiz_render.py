@@ -15,7 +15,8 @@ from bot.core.record import RunRecord
 from bot.core.sessions import SessionSummary, StudySession
 from bot.core.storage import Progress
 from bot.discord_app.i18n import t
-from bot.discord_app.render import MESSAGE_LIMIT, clip, code_block, code_safe, format_line
+from bot.discord_app.markdown import clip, code_block, code_safe, inline_code
+from bot.discord_app.render import MESSAGE_LIMIT, format_line
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def _distribution(reveal: Reveal, locale: str) -> str:
             mark = " ✔" if seconds == question.answer else ""
             parts.append(f"`{key}`{mark} × {counts.pop(key, 0)}")
     for key, count in list(counts.items())[:8]:
-        parts.append(f"`{clip(code_safe(key), 60)}` × {count}")
+        parts.append(f"{inline_code(key, 60)} × {count}")
     total = sum(reveal.distribution.values())
     return t(locale, "quiz.distribution", count=total, parts=" · ".join(parts) or "—")
 

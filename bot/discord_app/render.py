@@ -12,7 +12,6 @@ full output, with times, is attached as a text file when the run ends.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 from bot.core.events import Status
@@ -20,38 +19,14 @@ from bot.core.lessons import Expect
 from bot.core.record import Line, RunRecord
 from bot.core.timeline import format_offset, render_timeline
 from bot.discord_app.i18n import t
+from bot.discord_app.markdown import clip, code_block, code_safe, inline_code, strip_ansi
 
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 2000
 LINE_LIMIT = 300  # characters of one output line shown in the message (the attachment has it all)
 MIN_OUTPUT = 400  # characters kept for output before the summary gets shortened
-ZWSP = "\u200b"
 ATTACHMENT_NAME = "output.txt"
-
-_ANSI = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor movement
-    r"|\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
-    r"|[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS/SOS/PM/APC strings
-    r"|[@-Z\\-_]?)"  # two-character sequences (or a lone ESC)
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_BACKTICKS = re.compile(r"`(?=`)")
-
-
-def strip_ansi(text: str) -> str:
-    """Remove ANSI escape sequences and control characters (tabs are kept)."""
-    return _CONTROL.sub("", _ANSI.sub("", text))
-
-
-def code_safe(text: str) -> str:
-    """Text that can sit inside a ``` code block without ending it (and without terminal escapes)."""
-    return _BACKTICKS.sub("`" + ZWSP, strip_ansi(text))
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
 def format_line(line: Line, limit: int | None = LINE_LIMIT) -> str:
@@ -67,10 +42,6 @@ def output_text(record: RunRecord) -> str:
     """The whole output with times, for the attachment (ANSI removed, nothing clipped)."""
     lines = [f"{format_offset(x.t)}{'  ' if x.stream == 'stdout' else ' ! '}{strip_ansi(x.text)}" for x in record.lines]
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def code_block(body: str, lang: str = "") -> str:
-    return f"```{lang}\n{body}\n```"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +67,8 @@ def _state_line(record: RunRecord, view: RunView) -> str:
     loc = view.locale
     if record.finished is not None:
         status = t(loc, f"run.status.{record.finished.status.value}")
-        return t(loc, "run.total", status=status, elapsed=record.finished.elapsed)
+        total = t(loc, "run.total", status=status, elapsed=record.finished.elapsed)
+        return total if record.finished.timings_trusted else f"{total} · {t(loc, 'run.timings_untrusted')}"
     if record.queue_position is not None:
         ahead = record.queue_position - 1
         return t(loc, "run.queued", ahead=ahead) if ahead > 0 else t(loc, "run.queued_next")
@@ -113,7 +85,7 @@ def _summary_parts(record: RunRecord, view: RunView) -> tuple[list[str], str, st
         lines.append(t(loc, "run.restarting"))
     summary = record.summary(view.expect, loc)
     if finished.error and finished.status != Status.CANCELLED:
-        lines.append(f"`{clip(code_safe(finished.error), 300)}`")
+        lines.append(inline_code(finished.error, 300))
     if view.expect is not None and finished.status != Status.CANCELLED:
         if summary.expected_status:
             lines.append(
@@ -159,7 +131,7 @@ def _trim_traceback(traceback: str, keep: int) -> str:
 
 def render_run(record: RunRecord, view: RunView, *, final: bool = False, limit: int = MESSAGE_LIMIT) -> Rendered:
     """The run message: header, output block (last lines when long), state or final summary."""
-    header = f"**{clip(strip_ansi(view.lesson_title), 200)}** · `{code_safe(view.example_id)}`"
+    header = f"**{clip(strip_ansi(view.lesson_title), 200)}** · {inline_code(view.example_id, 100)}"
     if view.continued:
         header += "\n-# " + t(view.locale, "run.continued")
     state = _state_line(record, view)

@@ -10,8 +10,8 @@ from discord.ext import commands
 from bot.discord_app.cogs._common import NONE, Interaction, bot_of
 from bot.discord_app.errors import NotAdmin
 from bot.discord_app.i18n import ls, t
+from bot.discord_app.markdown import clip, code_block, code_safe
 from bot.discord_app.permissions import is_admin
-from bot.discord_app.render import clip, code_block, code_safe
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from bot.core.lessons import ChoiceQuestion, PredictOutputQuestion, PredictTimeQ
 from bot.core.quiz import AnswerValue, QuizError, Submission, answer_key
 from bot.discord_app.errors import report_error, send_ephemeral
 from bot.discord_app.i18n import lesson_locale, t
+from bot.discord_app.markdown import clip
 from bot.discord_app.quiz_render import offered_lines
-from bot.discord_app.render import clip
 from bot.discord_app.views.buttons import SafeItem, frozen_view
 
 if TYPE_CHECKING:
