@@ -301,9 +301,9 @@ def install(harness: Harness) -> None:
     asyncio.set_event_loop_policy(_Policy())
 
 
-def _frames(tb: types.TracebackType | None) -> tuple[list[traceback.FrameSummary], int]:
-    """The first and last TRACEBACK_ENDS frames (and how many were left out), in O(1) memory: a deep
-    recursion's traceback has a frame per level, and formatting them all can itself run out of memory."""
+def _frames(tb: types.TracebackType | None) -> tuple[list[traceback.FrameSummary], list[traceback.FrameSummary], int]:
+    """The first and last TRACEBACK_ENDS frames and how many lie between, in O(1) memory: a deep recursion's
+    traceback has a frame per level, and formatting them all can itself run out of memory."""
     head: list[types.TracebackType] = []
     tail: collections.deque[types.TracebackType] = collections.deque(maxlen=TRACEBACK_ENDS)
     total = 0
@@ -314,13 +314,12 @@ def _frames(tb: types.TracebackType | None) -> tuple[list[traceback.FrameSummary
         else:
             tail.append(tb)
         tb = tb.tb_next
-    picked = head + list(tail)
 
     def summary(entry: types.TracebackType) -> traceback.FrameSummary:
         code = entry.tb_frame.f_code
         return traceback.FrameSummary(code.co_filename, entry.tb_lineno, code.co_name)
 
-    return [summary(entry) for entry in picked], total - len(picked)
+    return [summary(e) for e in head], [summary(e) for e in tail], total - len(head) - len(tail)
 
 
 def format_error(exc: BaseException, name: str) -> tuple[str, str]:
@@ -329,13 +328,16 @@ def format_error(exc: BaseException, name: str) -> tuple[str, str]:
     if isinstance(exc, SyntaxError):
         body = "".join(traceback.format_exception_only(type(exc), exc))
         return error, body
-    frames, skipped = _frames(exc.__traceback__)
-    keep = [f for f in frames if f.filename == name]
-    if frames and frames[-1].filename != name:
-        keep.append(frames[-1])
-    lines = traceback.format_list(keep)
+    head, tail, skipped = _frames(exc.__traceback__)
+    last = (tail or head)[-1:]
+    head = [f for f in head if f.filename == name]
+    tail = [f for f in tail if f.filename == name]
+    if last and last[0].filename != name:  # where it was raised, even outside the program
+        (tail if skipped or tail else head).append(last[0])
+    lines = traceback.format_list(head)
     if skipped:
-        lines.insert(min(len(lines), TRACEBACK_ENDS), f"  ... {skipped} more frames ...\n")
+        lines.append(f"  ... {skipped} more frames ...\n")
+    lines += traceback.format_list(tail)
     text = "Traceback (most recent call last):\n" + "".join(lines)
     text += "".join(traceback.format_exception_only(type(exc), exc))
     return error, text

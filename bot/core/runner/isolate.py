@@ -113,6 +113,21 @@ def filter_denies_user_namespaces() -> bool:
     return LIBC.unshare(0x10000000) != 0 and ctypes.get_errno() == 1
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities() -> None:
+    """Empty every capability set (after the uid change, only the inheritable one is left to clear)."""
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    _check(LIBC.capset(ctypes.byref(header), data), "capset")
+
+
 def join_cgroups(fds: Iterable[int]) -> None:
     for fd in fds:
         os.write(fd, b"0")

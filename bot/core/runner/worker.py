@@ -183,7 +183,8 @@ def _program(chan: socket.socket, child: ModuleType, setup: Setup) -> NoReturn:
         if uid is not None:
             os.setgroups([])
             os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)  # all capabilities go with uid 0
+            os.setresuid(uid, uid, uid)  # the effective and permitted capabilities go with uid 0
+        isolate.drop_capabilities()
         procs.LIBC.prctl(procs.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after the uid change, which clears it
         if os.getppid() != parent:  # our supervisor (the worker, as root) died before that
             os._exit(70)
