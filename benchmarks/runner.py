@@ -1,6 +1,9 @@
 """Runner figures: warm-worker start vs a fresh interpreter, and 1/50/200 concurrent two-task runs.
 
-    python benchmarks/runner.py [--sandbox auto|off] [--samples 40]
+    python benchmarks/runner.py [--sandbox auto|off] [--samples 40] [--layers] [--burst-layers]
+
+`--layers` prices each isolation layer (cgroup per run, private namespaces, seccomp): the warm start with
+each switched off in turn; `--burst-layers` repeats the 200-run burst with all three off.
 
 Targets: warm overhead <= 5 ms median and >= 10x faster than fresh; at 200 concurrent <= 1.5 s wall,
 child timing error <= 5 ms, parent loop lag <= 20 ms.  The machine may be shared: rerun when noisy.
@@ -157,17 +160,55 @@ async def concurrent(runner: Runner, n: int) -> dict[str, float]:
     }
 
 
+LAYERS: list[tuple[str, dict[str, object]]] = [
+    ("all layers (default)", {}),
+    ("without cgroups", {"cgroups": "off"}),
+    ("without namespaces", {"namespaces": False}),
+    ("without seccomp", {"seccomp": False}),
+    ("bubblewrap + rlimits only", {"cgroups": "off", "namespaces": False, "seccomp": False}),
+]
+
+
+def limits(args: argparse.Namespace, **overrides: object) -> RunnerLimits:
+    values: dict[str, object] = {"sandbox": args.sandbox, "max_concurrent": 200, "queue_size": 200, "per_user": 1000}
+    values.update(overrides)
+    return RunnerLimits(**values)  # type: ignore[arg-type]
+
+
+async def layer_costs(args: argparse.Namespace) -> None:
+    """Warm start with each isolation layer switched off in turn: what each one costs per run."""
+    rows = []
+    for label, overrides in LAYERS:
+        async with Runner(limits(args, **overrides)) as runner:
+            await warm_first_output(runner, 5)
+            values = await warm_first_output(runner, args.samples)
+            burst = await warm_first_output(runner, args.samples, gap=0.0)
+            rows.append((label, runner.describe(), values, burst))
+    base = statistics.median(rows[-1][2])
+    print(f"\nisolation layers: time to first output (ms; {GAP * 1000:.0f} ms idle / back to back)")
+    print(f"  {'configuration':28s} {'median':>7s} {'p90':>7s} {'b2b med':>8s}  {'vs none':>8s}")
+    for label, _, values, burst in rows:
+        median = statistics.median(values)
+        print(
+            f"  {label:28s} {median * 1000:7.2f} {pct(values, 0.9) * 1000:7.2f} "
+            f"{statistics.median(burst) * 1000:8.2f}  {(median - base) * 1000:+8.2f}"
+        )
+    for label, described, _, _ in rows:
+        print(f"    {label}: {described}")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sandbox", default="auto", choices=["auto", "off", "required"])
     parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--layers", action="store_true", help="also price each isolation layer (warm start)")
+    parser.add_argument("--burst-layers", action="store_true", help="also run the 200 burst with no layers")
     parser.add_argument("--memory-of-uids", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_of_uids is not None:
         print(*children_memory(args.memory_of_uids))
         return
-    settings = RunnerLimits(sandbox=args.sandbox, max_concurrent=200, queue_size=200, per_user=1000)
-    async with Runner(settings) as runner:
+    async with Runner(limits(args)) as runner:
         print(f"runner: {runner.describe()}  python {sys.version.split()[0]}")
         await warm_first_output(runner, 5)  # warm-up
         warm = await warm_first_output(runner, args.samples)
@@ -182,14 +223,24 @@ async def main() -> None:
             print(f"  {label:40s} {statistics.median(values) * 1000:7.2f} {pct(values, 0.9) * 1000:7.2f}")
         print(f"  speed-up (fresh / warm){statistics.median(fresh) / statistics.median(warm):24.1f}x")
         print("\nconcurrent two-task runs (ideal: both lines at +1.000 s)")
-        print("      n   ok   wall s  max err ms  loop lag ms  children  children PSS MiB  parent RSS MiB")
-        for n in (1, 50, 200):
-            r = await concurrent(runner, n)
-            print(
-                f"  {r['n']:5d} {r['ok']:4d} {r['wall']:8.3f} {r['err_ms']:11.2f} {r['lag_ms']:12.2f}"
-                f" {r['procs']:9d} {r['pss']:16.1f} {r['rss']:15.1f}"
-            )
+        await bursts(runner)
+    if args.burst_layers:
+        async with Runner(limits(args, **LAYERS[-1][1])) as bare:
+            print(f"\nthe same without cgroups, namespaces and seccomp ({bare.describe()})")
+            await bursts(bare)
+    if args.layers:
+        await layer_costs(args)
     print("\ntargets: warm <= 5 ms and >= 10x fresh; n=200: wall <= 1.5 s, err <= 5 ms, lag <= 20 ms")
+
+
+async def bursts(runner: Runner) -> None:
+    print("      n   ok   wall s  max err ms  loop lag ms  children  children PSS MiB  parent RSS MiB")
+    for n in (1, 50, 200):
+        r = await concurrent(runner, n)
+        print(
+            f"  {r['n']:5d} {r['ok']:4d} {r['wall']:8.3f} {r['err_ms']:11.2f} {r['lag_ms']:12.2f}"
+            f" {r['procs']:9d} {r['pss']:16.1f} {r['rss']:15.1f}"
+        )
 
 
 if __name__ == "__main__":

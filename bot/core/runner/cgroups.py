@@ -187,6 +187,8 @@ class CgroupPool:
         base.mkdir(mode=0o755)
         self._bases[""] = base
         _write(base / "cgroup.subtree_control", " ".join(f"+{c}" for c in wanted))
+        if "cpu" in wanted:  # see _open_v1: the runs weigh as much together as they did as separate processes
+            _write(base / "cpu.weight", str(min(10_000, 100 * self.count)))
         for n in range(self.count):
             self._slots.append(_Slot({"": self._make_slot(base, n)}))
 
@@ -221,6 +223,11 @@ class CgroupPool:
             base = parent / f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
             base.mkdir(mode=0o755)  # PermissionError without root: v1 is not delegated
             self._parents[key], self._bases[key] = parent, base
+            if key == "cpu":
+                # The slots share one parent, which the scheduler weighs against every other process like a
+                # single one: give it a process's weight per slot, so that together the runs get what they
+                # got as separate processes (one weight for all starved them under load: sleeps woke late).
+                _write(base / "cpu.shares", str(min(262_144, 1024 * self.count)))
         self.version, self.controllers = 1, tuple(keys)
         for n in range(self.count):
             self._slots.append(_Slot({key: self._make_slot(self._bases[key], n, key) for key in keys}))

@@ -128,7 +128,9 @@ def drop_capabilities() -> None:
     _check(LIBC.capset(ctypes.byref(header), data), "capset")
 
 
-def join_cgroups(fds: Iterable[int]) -> None:
+def join_cgroups(fds: Iterable[int], *, close: bool = True) -> None:
+    """Move this process into the cgroups whose `cgroup.procs` these are ("0": the writer itself)."""
     for fd in fds:
         os.write(fd, b"0")
-        os.close(fd)
+        if close:
+            os.close(fd)

@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,12 @@ def real_uid(pid: int) -> int | None:
 
 
 class Run:
-    __slots__ = ("control", "cpu", "end", "killed", "pid", "status", "tmp", "uid")
+    __slots__ = ("control", "cpu", "end", "killed", "pid", "slot", "status", "tmp", "uid")
 
-    def __init__(self, pid: int, uid: int | None, tmp: str | None, control: socket.socket) -> None:
-        self.pid, self.uid, self.tmp, self.control = pid, uid, tmp, control
+    def __init__(
+        self, pid: int, uid: int | None, tmp: str | None, control: socket.socket, slot: int | None = None
+    ) -> None:
+        self.pid, self.uid, self.tmp, self.control, self.slot = pid, uid, tmp, control, slot
         self.killed = False
         self.status = 0
         self.cpu = self.end = 0.0
@@ -134,7 +137,8 @@ class Runs:
     """The runs in flight, each a program process of ours with a uid of its own.  A run's control socket
     (which the program never holds) carries the parent's kill request in and our end-of-run report out."""
 
-    def __init__(self, poller: select.poll) -> None:
+    def __init__(self, poller: select.poll, on_end: Callable[[int | None], None] | None = None) -> None:
+        self.on_end = on_end  # told each finished run's slot
         self.by_pid: dict[int, Run] = {}
         self.by_control: dict[int, Run] = {}
         self.ended: list[Run] = []
@@ -191,6 +195,8 @@ class Runs:
             exit_report = {"k": "exit", "status": run.status, "cpu": run.cpu, "end": run.end, "killed": run.killed}
             report(run.control, exit_report)
             run.control.close()
+            if self.on_end is not None:
+                self.on_end(run.slot)
 
     def _wait_gone(self, uid: int) -> None:
         # Every process of a run descends from its program and we are the subreaper: by the time one of

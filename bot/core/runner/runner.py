@@ -109,7 +109,7 @@ class Runner:
         self._worker_lock = asyncio.Lock()
         self._launching = asyncio.Semaphore(LAUNCHES_AT_ONCE)
         self._uids: sandbox.UidBlock | None = None
-        self._free_slots: list[int] = list(range(limits.max_concurrent))[::-1]
+        self._free_slots: deque[int] = deque(range(limits.max_concurrent))  # least recently used first
         self._tasks: set[asyncio.Task[None]] = set()
         self._procs: set[RunProcess] = set()  # launched, not finished
         self._runs: dict[int, Run] = {}  # admitted, not finished
@@ -219,14 +219,18 @@ class Runner:
 
     async def _start_worker(self) -> None:
         pass_fds: tuple[int, ...] = ()
-        command = self._command
+        command = list(self._command)
         memfd = None
         if self.sandboxed and self._bpf:
             memfd = os.memfd_create("corobot-seccomp")  # inheritable: the worker reads it at start
             os.write(memfd, self._bpf)
             os.lseek(memfd, 0, os.SEEK_SET)
             pass_fds = (memfd,)
-            command = [*command, f"--seccomp-fd={memfd}"]
+            command.append(f"--seccomp-fd={memfd}")
+        if self.cgroups is not None:  # every slot's cgroup.procs, for spares to join ahead of their run
+            slots = [self.cgroups.procs_fds(slot) for slot in range(self.limits.max_concurrent)]
+            pass_fds += tuple(fd for fds in slots for fd in fds)
+            command.append("--cgroup-fds=" + ";".join(",".join(map(str, fds)) for fds in slots))
         try:
             worker = Worker(command, sandbox.clean_env(), on_death=self._worker_died, pass_fds=pass_fds)
             await worker.start()
@@ -414,26 +418,27 @@ class Runner:
             finished = Finished(Status.KILLED, 0.0, error=f"the runner failed: {exc}")
         if proc is None and failure is not None:
             run.emit(Started())
-        self._end_net(run, finished)
+        # The worker's report says every process of the run is gone; otherwise (worker lost) make sure.
+        self._end_net(run, finished, verify=proc is None or not proc.outcome.reported)
         if proc is not None:
             self._procs.discard(proc)
         return again
 
-    def _end_net(self, run: Run, finished: Finished | None = None) -> None:
+    def _end_net(self, run: Run, finished: Finished | None = None, *, verify: bool = True) -> None:
         """What every run gets exactly once, whatever happened: its `Finished`, its slot and place back.
         Also the task's done-callback: a task cancelled before it ever ran never reached its `finally`."""
         run.emit(finished or Finished(Status.CANCELLED, 0.0, error="cancelled before it started"))
         try:
-            self._free_slot(run)
+            self._free_slot(run, verify)
         except Exception:
             log.exception("run %s: releasing its slot failed", run.id)
         self._release(run)
 
-    def _free_slot(self, run: Run) -> None:
+    def _free_slot(self, run: Run, verify: bool) -> None:
         slot, run.slot = run.slot, None
         if slot is None:
             return
-        if self.cgroups is None or self.cgroups.empty(slot):
+        if self.cgroups is None or not verify or self.cgroups.empty(slot):
             self._free_slots.append(slot)
             return
         task = asyncio.create_task(self._reclaim(self.cgroups, slot), name=f"corobot-reclaim-{slot}")
@@ -450,7 +455,7 @@ class Runner:
     async def _take_slot(self) -> int:
         for _ in range(int(LAUNCH_TIMEOUT / 0.05)):  # only short of slots while one is being reclaimed
             if self._free_slots:
-                return self._free_slots.pop()
+                return self._free_slots.popleft()
             await asyncio.sleep(0.05)
         raise RunnerError("no free runner slot")
 
@@ -458,17 +463,15 @@ class Runner:
         worker = await self._ensure_worker()
         lim = self.limits
         run.slot = slot = await self._take_slot()
-        cgroup_fds: list[int] = []
         if self.cgroups is not None:
             self.cgroups.begin(slot)
-            cgroup_fds = self.cgroups.procs_fds(slot)
         proc = RunProcess(run.emit, lim.output_bytes, lim.output_lines, run_id=run.id)
         header = {
             "id": run.id,
             "name": run.name,
             "uid": self._uids.base + slot if self._uids is not None else None,
             "tmp_root": "/tmp" if self.sandboxed else tempfile.gettempdir(),
-            "cgroups": len(cgroup_fds),
+            "slot": slot if self.cgroups is not None else None,
             "cpu_seconds": lim.cpu_seconds,
             "address_space_mb": 0 if self.cgroups is not None else lim.memory_mb,
             "file_size_mb": lim.file_size_mb,
@@ -489,7 +492,7 @@ class Runner:
 
         proc.on_started = on_started
         code = run.code.encode("utf-8", "surrogateescape")
-        fds = [ev_w, out_w, err_w, far.fileno(), *cgroup_fds]
+        fds = [ev_w, out_w, err_w, far.fileno()]
         try:
             await proc.connect(ev_r, out_r, err_r, control)
             proc.launched = time.perf_counter()

@@ -30,9 +30,11 @@ Who supervises a run depends on the uid:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import gc
 import importlib.util
+import itertools
 import json
 import logging
 import os
@@ -106,16 +108,7 @@ class Setup:
     namespaces: tuple[int, int] | None = None  # (tmp bytes, tmp inodes)
     keep: list[str] = field(default_factory=list)
     bpf: bytes | None = None  # None: no filter (no-new-privileges still applies)
-
-
-def _reap(signum: int, frame: object) -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+    slots: list[list[int]] = field(default_factory=list)  # each slot's cgroup.procs descriptors
 
 
 def _set_limits(req: dict[str, Any]) -> None:
@@ -208,24 +201,26 @@ def _failure(exc: BaseException) -> dict[str, Any]:
     return {"k": "fail", "m": f"could not start the program: {type(exc).__name__}: {exc}"[:500]}
 
 
-def _spawn_program(sock: socket.socket, child: ModuleType, setup: Setup) -> tuple[socket.socket, int]:
-    """Fork a spare program process; returns our end of its channel and its pid."""
+def _spawn_program(sock: socket.socket, child: ModuleType, setup: Setup, slot: int | None) -> Spare:
+    """Fork a spare program process, already in `slot`'s cgroups (joining one costs a grace period of the
+    kernel's RCU, ~10 ms on an idle machine: done here, ahead of the request, not on its path)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
         signal.set_wakeup_fd(-1)
+        isolate.join_cgroups(setup.slots[slot] if slot is not None else [], close=False)
         keep = theirs.fileno()
         os.closerange(3, keep)  # other runs' pipes and control sockets must not be held open by us
         os.closerange(keep + 1, 65536)
         _program(theirs, child, setup)
     theirs.close()
-    return ours, pid
+    return Spare(ours, pid, None, slot)
 
 
 # --- without root: a supervisor process per run ------------------------------------------------------------
 
 
-def _spawn_pair(sock: socket.socket, child: ModuleType, setup: Setup) -> tuple[socket.socket, socket.socket]:
+def _spawn_pair(sock: socket.socket, child: ModuleType, setup: Setup, slot: int | None) -> Spare:
     """Fork a spare supervisor, which forks its spare program.
 
     Returns our ends of the channels to the supervisor and to the program: a request goes to both at
@@ -238,13 +233,15 @@ def _spawn_pair(sock: socket.socket, child: ModuleType, setup: Setup) -> tuple[s
         sock.close()
         to_sup.close()
         to_prog.close()
-        _supervise(sup_end, prog_end, child, setup)
+        _supervise(sup_end, prog_end, child, setup, slot)
     sup_end.close()
     prog_end.close()
-    return to_sup, to_prog
+    return Spare(to_prog, pid, to_sup, slot)
 
 
-def _supervise(chan: socket.socket, prog_chan: socket.socket, child: ModuleType, setup: Setup) -> NoReturn:
+def _supervise(
+    chan: socket.socket, prog_chan: socket.socket, child: ModuleType, setup: Setup, slot: int | None
+) -> NoReturn:
     """Run one program below us (a subreaper): kill its process group on request, then whatever is left
     below us; report `exit` on the run's control socket, which the program never held."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -253,6 +250,7 @@ def _supervise(chan: socket.socket, prog_chan: socket.socket, child: ModuleType,
     pid = os.fork()
     if pid == 0:
         chan.close()
+        isolate.join_cgroups(setup.slots[slot] if slot is not None else [], close=False)
         _program(prog_chan, child, setup)
     prog_chan.close()
     try:
@@ -295,15 +293,33 @@ def _supervise(chan: socket.socket, prog_chan: socket.socket, child: ModuleType,
 
 # --- the request loop ---------------------------------------------------------------------------------------
 
-Spare = tuple[socket.socket, int] | tuple[socket.socket, socket.socket]
+SPARES = 2  # pre-forked spares (with cgroups: one for each of the next slots the parent will use)
+
+
+@dataclass
+class Spare:
+    """A pre-forked program (and, without root, its supervisor): its channel and the slot it has joined."""
+
+    chan: socket.socket  # to the program
+    pid: int  # the program (root) or its supervisor
+    sup: socket.socket | None  # to the supervisor (without root)
+    slot: int | None  # the cgroup slot it is in already
+
+    def close(self) -> None:
+        self.chan.close()
+        if self.sup is not None:
+            self.sup.close()
 
 
 def _read_request(msg: bytes, fds: list[int], setup: Setup) -> tuple[dict[str, Any], bytes] | None:
     """The request and its re-encoded form with the run's temp dir; None (after saying why) if unreadable."""
     try:
         req = json.loads(msg)
-        if len(fds) < 5 or len(fds) != 5 + int(req.get("cgroups", 0)):
-            raise ValueError(f"{len(fds)} file descriptors for {req.get('cgroups', 0)} cgroups")
+        if len(fds) != 5:
+            raise ValueError(f"{len(fds)} file descriptors instead of 5")
+        slot = req.get("slot")
+        if slot is not None and not (type(slot) is int and 0 <= slot < len(setup.slots)):
+            raise ValueError(f"no cgroup slot {slot!r}")
         if setup.namespaces is None:  # a shared /tmp: a directory of the run's own, unpredictably named
             req["tmp"] = os.path.join(req["tmp_root"], f"corobot-run-{os.urandom(12).hex()}")
         else:
@@ -330,34 +346,67 @@ class _Worker:
             for uid in setup.uids:  # what a worker that died left running (only visible without the sandbox)
                 procs.kill_uid(uid)
             procs.LIBC.prctl(procs.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-            self.runs = procs.Runs(self.poller)
+            self.runs = procs.Runs(self.poller, on_end=self.slot_ended)
             self.wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
             signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # a handler: SIGCHLD reaches wake_w
             signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
             self.poller.register(self.wake_r, select.POLLIN)
         else:
             procs.LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # runs share our uid: keep them out of our memory
-            signal.signal(signal.SIGCHLD, _reap)
-        self.spare: Spare | None = None
+            signal.signal(signal.SIGCHLD, self.reap)
+        self.spares: list[Spare] = []
+        # Slots in the order the parent takes them (least recently used first), so the spares can join the
+        # cgroups of the next ones ahead of time.
+        self.free = collections.deque(range(len(setup.slots)))
+        self.supervisors: dict[int, int] = {}  # without root: supervisor pid -> slot
 
-    def spawn(self) -> Spare:
+    def spawn(self, slot: int | None) -> Spare:
         if self.runs is not None:
-            return _spawn_program(self.sock, self.child, self.setup)
-        return _spawn_pair(self.sock, self.child, self.setup)
+            return _spawn_program(self.sock, self.child, self.setup, slot)
+        spare = _spawn_pair(self.sock, self.child, self.setup, slot)
+        if slot is not None:
+            self.supervisors[spare.pid] = slot
+        return spare
+
+    def wanted(self) -> tuple[bool, int | None]:
+        """Whether a spare is missing, and the slot it should join (None: any; no cgroups)."""
+        if len(self.spares) >= SPARES or (not self.setup.slots and self.spares):
+            return False, None
+        if not self.setup.slots:
+            return True, None
+        taken = {spare.slot for spare in self.spares}
+        slot = next((slot for slot in itertools.islice(self.free, SPARES) if slot not in taken), None)
+        return slot is not None, slot
 
     def replenish(self) -> None:
-        if self.spare is None:
-            self.spare = self.spawn()
+        """Make one missing spare, if one is missing."""
+        missing, slot = self.wanted()
+        if missing:
+            self.spares.append(self.spawn(slot))
+
+    def slot_ended(self, slot: int | None) -> None:
+        if slot is not None and slot not in self.free:
+            self.free.append(slot)
+
+    def reap(self, signum: int, frame: object) -> None:
+        """Without root: reap supervisors (and spares that died); a supervisor's end frees its slot."""
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.slot_ended(self.supervisors.pop(pid, None))
 
     def serve(self, hello: dict[str, Any]) -> int:
         self.replenish()
         self.sock.sendall(json.dumps({"ready": True, "pid": os.getpid(), "euid": os.geteuid(), **hello}).encode())
         try:
             while True:
-                # The next spare is made once requests pause for SPARE_DELAY, so its warm-up does not
-                # compete for the CPU with the start of the run that just went out; a burst makes them on
-                # demand.
-                ready = self.poller.poll(None if self.spare is not None else SPARE_DELAY * 1000)
+                # Spares are made once requests pause for SPARE_DELAY, so their warm-up does not compete for
+                # the CPU with the start of the run that just went out; a burst makes them on demand.
+                ready = self.poller.poll(SPARE_DELAY * 1000 if self.wanted()[0] else None)
                 if not ready:
                     self.replenish()
                 for fd, _ in ready:
@@ -381,48 +430,55 @@ class _Worker:
             if self.runs is not None:
                 self.runs.kill_all()
 
+    def take_spare(self, slot: int | None) -> Spare:
+        """The spare already in `slot`'s cgroups if there is one, else any (it joins at request time)."""
+        chosen = next((spare for spare in self.spares if spare.slot == slot), None)
+        if chosen is None:
+            chosen = self.spares[0] if self.spares else self.spawn(slot)
+        if chosen in self.spares:
+            self.spares.remove(chosen)
+        return chosen
+
     def start(self, msg: bytes, fds: list[int]) -> None:
-        """Hand one run to the spare (a new one if it died): the program gets code, events, stdout, stderr
-        and its cgroups; its supervisor, or we, keep the control socket."""
+        """Hand one run to a spare (a new one if it died): the program gets code, events, stdout, stderr
+        (and its slot's cgroups unless it joined them ahead); its supervisor, or we, keep the control socket."""
         request = _read_request(msg, fds, self.setup)
         if request is None:
             return
         req, data = request
-        code_fd, event_fd, out_fd, err_fd, control_fd, *cgroup_fds = fds
+        code_fd, event_fd, out_fd, err_fd, control_fd = fds
         control: socket.socket | None = socket.socket(fileno=control_fd)
-        program_fds = [code_fd, event_fd, out_fd, err_fd, *cgroup_fds]
+        slot = req.get("slot") if self.setup.slots else None
+        if slot is not None:
+            with contextlib.suppress(ValueError):
+                self.free.remove(slot)
         for attempt in range(2):
-            self.replenish()
-            spare = self.spare
-            assert spare is not None
+            spare = self.take_spare(slot)
+            join = self.setup.slots[slot] if slot is not None and spare.slot != slot else []
             try:
-                if isinstance(spare[1], socket.socket):
-                    socket.send_fds(spare[1], [data], program_fds)
-                    socket.send_fds(spare[0], [data], [control_fd])
-                else:
-                    socket.send_fds(spare[0], [data], program_fds)
+                socket.send_fds(spare.chan, [data], [code_fd, event_fd, out_fd, err_fd, *join])
+                if spare.sup is not None:
+                    socket.send_fds(spare.sup, [data], [control_fd])
+                    if spare.slot != slot:
+                        self.supervisors.pop(spare.pid, None)
+                        if slot is not None:
+                            self.supervisors[spare.pid] = slot
             except OSError as exc:  # the spare died: make another and try once more
+                spare.close()
                 if attempt and control is not None:
                     procs.report(control, {"k": "fail", "m": f"the worker could not start the run: {exc}"})
+                    self.slot_ended(slot)
                     break
                 continue
-            finally:
-                _close_spare(spare)
-                self.spare = None
-            if self.runs is not None and isinstance(spare[1], int) and control is not None:
-                self.runs.add(procs.Run(spare[1], req.get("uid"), req["tmp"], control))
+            spare.close()
+            if self.runs is not None and control is not None:
+                self.runs.add(procs.Run(spare.pid, req.get("uid"), req["tmp"], control, slot))
                 control = None
             break
-        for fd in program_fds:
+        for fd in (code_fd, event_fd, out_fd, err_fd):
             os.close(fd)
         if control is not None:
             control.close()
-
-
-def _close_spare(spare: Spare) -> None:
-    for end in spare:
-        if isinstance(end, socket.socket):
-            end.close()
 
 
 def _probe(setup: Setup) -> str | None:
@@ -456,6 +512,8 @@ def _options(argv: list[str]) -> tuple[Setup, dict[str, Any]]:
             setup.namespaces = (int(size), int(inodes))
         elif name == "--keep":
             setup.keep = [p for p in value.split(":") if p]
+        elif name == "--cgroup-fds":
+            setup.slots = [[int(fd) for fd in group.split(",") if fd] for group in value.split(";")]
         elif name == "--seccomp-fd":
             with os.fdopen(int(value), "rb") as f:
                 setup.bpf = f.read()

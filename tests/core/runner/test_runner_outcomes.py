@@ -74,7 +74,7 @@ async def test_cpu_limit(make_runner: MakeRunner, lag: LagProbe) -> None:
     runner = await make_runner(cpu_seconds=1)
     start = time.perf_counter()
     events, done = await collect(runner.run("print('spin')\nwhile True:\n    pass\n", timeout=8))
-    assert done.status == Status.CPU_LIMIT
+    assert done.status == Status.CPU_LIMIT, done
     assert [o.text for o in lines(events)] == ["spin"]
     assert time.perf_counter() - start < 8  # the CPU limit fired, not the deadline
     assert lag.worst < LAG_LIMIT
