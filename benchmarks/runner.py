@@ -137,7 +137,7 @@ async def concurrent(runner: Runner, n: int) -> dict[str, float]:
     start = time.perf_counter()
     runs = [runner.run(TWO_TASKS, name="two-tasks.py") for _ in range(n)]
     await asyncio.sleep(0.6)
-    uid_base = runner._uids.base if runner._uids else -1
+    uid_base = runner.host.uids.base if runner.host.uids else -1
     procs, pss = await sample_memory(uid_base)
     errors = []
     ok = 0

@@ -23,10 +23,10 @@ from types import TracebackType
 from bot.core.errors import QueueFull, RunnerClosed, RunnerError, UserBusy
 from bot.core.events import Event, Finished, Queued, Started, Status
 from bot.core.runner import sandbox
-from bot.core.runner.cgroups import CgroupError, CgroupPool, SlotLimits
+from bot.core.runner.cgroups import CgroupPool
+from bot.core.runner.host import Host
 from bot.core.runner.limits import RunnerLimits
 from bot.core.runner.process import RunProcess
-from bot.core.runner.seccomp_filter import SeccompUnavailable, build_filter
 from bot.core.runner.verdict import Facts, decide
 from bot.core.runner.warm import Worker, WorkerError
 
@@ -100,15 +100,10 @@ class Runner:
         if not isinstance(limits, RunnerLimits):
             raise TypeError("Runner takes RunnerLimits (settings.runner.limits())")
         self.limits = limits
-        self.sandboxed = False
-        self.cgroups: CgroupPool | None = None
-        self.namespaces = False
-        self.seccomp = False
-        self._bpf: bytes | None = None
+        self.host = Host(limits)
         self._worker: Worker | None = None
         self._worker_lock = asyncio.Lock()
         self._launching = asyncio.Semaphore(LAUNCHES_AT_ONCE)
-        self._uids: sandbox.UidBlock | None = None
         self._free_slots: deque[int] = deque(range(limits.max_concurrent))  # least recently used first
         self._tasks: set[asyncio.Task[None]] = set()
         self._procs: set[RunProcess] = set()  # launched, not finished
@@ -118,7 +113,6 @@ class Runner:
         self._next_id = 0
         self._closed = False
         self._started = False
-        self._command: list[str] = []
 
     async def __aenter__(self) -> Runner:
         await self.start()
@@ -142,95 +136,19 @@ class Runner:
         log.info("runner ready: %s", self.describe())
 
     async def _start(self) -> None:
-        lim = self.limits
-        bwrap = sandbox.find_bwrap() if lim.sandbox != "off" else None
-        if lim.sandbox == "required" and bwrap is None:
-            raise RunnerError(
-                "runner.sandbox is 'required' but bubblewrap (bwrap) is not installed; "
-                "install it (apt-get install -y bubblewrap) or set runner.sandbox to 'auto'"
-            )
-        self._open_cgroups()
-        as_root = sandbox.can_switch_uid()
-        if as_root:
-            self._uids = sandbox.UidBlock()
-            self._uids.acquire()
-        uids = range(self._uids.base, self._uids.base + lim.max_concurrent) if self._uids else None
-        if bwrap is not None and lim.seccomp:
-            try:
-                self._bpf = build_filter()
-            except SeccompUnavailable as exc:
-                log.warning("no seccomp filter for examples: %s; the other layers stay on", exc)
-        namespaces = (lim.tmp_mb * 1024 * 1024, lim.tmp_inodes) if as_root and bwrap and lim.namespaces else None
-        plain = sandbox.worker_command(uids)
-        self.sandboxed = bwrap is not None
-        if bwrap is not None:
-            prefix = sandbox.bwrap_command(bwrap, as_root=as_root, namespaces=namespaces is not None)
-            keep = sandbox.binds_under_tmp()
-            self._command = [*prefix, *sandbox.worker_command(uids, namespaces=namespaces, keep=keep)]
-        else:
-            self._command = plain
+        self.host.prepare()
         try:
             await self._start_worker()
         except WorkerError as exc:
-            if lim.sandbox != "auto" or not self.sandboxed:
+            if self.limits.sandbox != "auto" or not self.host.sandboxed:
                 raise RunnerError(f"cannot start the example runner: {exc}") from exc
             log.warning("bubblewrap is installed but the sandbox failed to start (%s); using rlimits only", exc)
-            self.sandboxed, self._bpf, self._command = False, None, plain
+            self.host.fall_back()
             await self._start_worker()
-        self._note_layers(as_root, bwrap)
-
-    def _open_cgroups(self) -> None:
-        lim = self.limits
-        if lim.cgroups == "off":
-            return
-        pool = CgroupPool(lim.max_concurrent, SlotLimits(lim.memory_mb * 1024 * 1024, lim.processes, lim.cpu_cores))
-        try:
-            pool.open()
-        except (CgroupError, OSError) as exc:
-            if lim.cgroups == "required":
-                raise RunnerError(f"runner.cgroups is 'required' but no cgroup can be made: {exc}") from None
-            log.warning("no cgroup per run (%s): memory and processes are limited per process (rlimits)", exc)
-            return
-        self.cgroups = pool
-
-    def _note_layers(self, as_root: bool, bwrap: str | None) -> None:
-        info = self._worker.info if self._worker is not None else {}
-        self.namespaces = info.get("namespaces") is True
-        self.seccomp = info.get("seccomp") is True
-        if self.sandboxed and as_root and self.limits.namespaces and not self.namespaces:
-            log.warning("no private namespaces per run (%s): runs share /tmp", info.get("namespaces_error"))
-        if self._bpf is not None and not self.seccomp:
-            log.warning("the seccomp filter could not be applied (%s)", info.get("seccomp_error"))
-        if not self.sandboxed:
-            if self.limits.sandbox == "off":
-                why = "runner.sandbox is 'off'"
-            else:
-                why = "bubblewrap (bwrap) is not installed" if bwrap is None else "bubblewrap failed to start"
-            hint = ""
-            if as_root and (path := sandbox.unreadable_prefix()):
-                hint = f"; {path} is not readable by other users, so examples can only import preloaded modules"
-            log.warning(
-                "examples run WITHOUT a sandbox (%s): only %s and a separate uid protect this machine; "
-                "examples can reach the network and read world-readable files%s",
-                why,
-                "cgroups, rlimits" if self.cgroups else "rlimits",
-                hint,
-            )
+        self.host.note(self._worker.info if self._worker is not None else {})
 
     async def _start_worker(self) -> None:
-        pass_fds: tuple[int, ...] = ()
-        command = list(self._command)
-        memfd = None
-        if self.sandboxed and self._bpf:
-            memfd = os.memfd_create("corobot-seccomp")  # inheritable: the worker reads it at start
-            os.write(memfd, self._bpf)
-            os.lseek(memfd, 0, os.SEEK_SET)
-            pass_fds = (memfd,)
-            command.append(f"--seccomp-fd={memfd}")
-        if self.cgroups is not None:  # every slot's cgroup.procs, for spares to join ahead of their run
-            slots = [self.cgroups.procs_fds(slot) for slot in range(self.limits.max_concurrent)]
-            pass_fds += tuple(fd for fds in slots for fd in fds)
-            command.append("--cgroup-fds=" + ";".join(",".join(map(str, fds)) for fds in slots))
+        command, pass_fds, memfd = self.host.worker_command()
         try:
             worker = Worker(command, sandbox.clean_env(), on_death=self._worker_died, pass_fds=pass_fds)
             await worker.start()
@@ -238,6 +156,23 @@ class Runner:
             if memfd is not None:
                 os.close(memfd)
         self._worker = worker
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.host.sandboxed
+
+    @property
+    def cgroups(self) -> CgroupPool | None:
+        """The runs' cgroups (None: rlimits only)."""
+        return self.host.cgroups
+
+    @property
+    def namespaces(self) -> bool:
+        return self.host.namespaces
+
+    @property
+    def seccomp(self) -> bool:
+        return self.host.seccomp
 
     def _worker_died(self, worker: Worker) -> None:
         if self._closed:
@@ -282,21 +217,10 @@ class Runner:
         await self._release_host()
 
     async def _release_host(self) -> None:
-        if self._uids is not None:
-            self._uids.release()
-            self._uids = None
-        if self.cgroups is not None:
-            pool, self.cgroups = self.cgroups, None
-            await asyncio.to_thread(pool.close)
+        await self.host.release()
 
     def describe(self) -> str:
-        parts = ["bubblewrap sandbox" if self.sandboxed else "no sandbox"]
-        parts.append(self.cgroups.describe() if self.cgroups else "rlimits only (no cgroups)")
-        if self.namespaces:
-            parts.append("private namespaces per run")
-        if self.seccomp:
-            parts.append("seccomp")
-        return f"{', '.join(parts)}; {self.limits.max_concurrent} concurrent runs"
+        return f"{self.host.describe()}; {self.limits.max_concurrent} concurrent runs"
 
     @property
     def active(self) -> int:
@@ -469,7 +393,7 @@ class Runner:
         header = {
             "id": run.id,
             "name": run.name,
-            "uid": self._uids.base + slot if self._uids is not None else None,
+            "uid": self.host.uid(slot),
             "tmp_root": "/tmp" if self.sandboxed else tempfile.gettempdir(),
             "slot": slot if self.cgroups is not None else None,
             "cpu_seconds": lim.cpu_seconds,

@@ -58,27 +58,10 @@ PR_SET_DUMPABLE = 4
 # here makes each fork dearer (page tables, copy-on-write); in the sandbox anything else imports from the
 # read-only stdlib (without it, as root under a private prefix such as /root, only these are importable).
 WARM_IMPORTS = (
-    "asyncio",
-    "collections",
-    "concurrent.futures",
-    "contextlib",
-    "dataclasses",
-    "datetime",
+    "asyncio", "collections", "concurrent.futures", "contextlib", "dataclasses", "datetime",
     "encodings.idna",  # socket's name lookups need it
-    "enum",
-    "functools",
-    "itertools",
-    "json",
-    "math",
-    "queue",
-    "random",
-    "re",
-    "socket",
-    "string",
-    "textwrap",
-    "threading",
-    "time",
-    "typing",
+    "enum", "functools", "itertools", "json", "math", "queue", "random", "re", "socket", "string",
+    "textwrap", "threading", "time", "typing",
 )
 
 

@@ -56,13 +56,14 @@ def _uid(pid: int) -> int | None:
 
 
 def runner_uids(runner: Runner) -> range:
-    assert runner._uids is not None
-    return range(runner._uids.base, runner._uids.base + runner.limits.max_concurrent)
+    uids = runner.host.uids
+    assert uids is not None
+    return range(uids.base, uids.base + runner.limits.max_concurrent)
 
 
 def assert_host_clean(runner: Runner, shm_before: set[str]) -> None:
     """Nothing of any run left: no process with a run uid, no new shm segment, every slot cgroup empty."""
-    if runner._uids is not None:
+    if runner.host.uids is not None:
         for uid in runner_uids(runner):
             assert run_uid_processes(uid) == [], f"processes of uid {uid} left behind"
     assert host_shm_ids() <= shm_before, "a SysV shm segment was left on the host"
