@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 10.0
 MAX_HELLO = 4096
+MAX_STDERR_LINES = 50
 
 
 class WorkerError(RuntimeError):
@@ -96,9 +97,21 @@ class Worker:
             self._on_death(self)
 
     async def _log_stderr(self, proc: asyncio.subprocess.Process) -> None:
+        """The worker's stderr (a Python error of ours, bubblewrap's complaints): logged, at most a few lines."""
         assert proc.stderr is not None
-        async for line in proc.stderr:
-            log.warning("worker: %s", line.decode("utf-8", "replace").rstrip())
+        logged = 0
+        while True:
+            try:
+                line = await proc.stderr.readline()
+            except ValueError:  # a line over the reader's limit: take it in pieces
+                line = await proc.stderr.read(65536)
+            if not line:
+                return
+            logged += 1
+            if logged <= MAX_STDERR_LINES:
+                log.warning("worker: %s", line[:500].decode("utf-8", "replace").rstrip())
+            elif logged == MAX_STDERR_LINES + 1:
+                log.warning("worker: more on stderr; not logging it")
 
     async def submit(self, header: dict[str, Any], code: bytes, fds: list[int]) -> None:
         """Send one run (its header and the child ends of its pipes) to the worker."""
