@@ -4,12 +4,13 @@ and nothing one run leaves is visible to the next or survives on the host."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import pytest
 
 from bot.core.events import Status
-from bot.core.runner import Runner
+from bot.core.runner import Runner, sandbox
 
 from .conftest import LAG_LIMIT, LagProbe, MakeRunner, collect, lines
 from .hostile import (
@@ -213,3 +214,29 @@ except OSError as exc:
     await asyncio.sleep(0)
     assert_host_clean(runner, shm)
     await assert_next_run_works(runner)
+
+
+CHMOD_TRAP = """\
+import os
+here = os.getcwd()
+print(here, os.path.basename(here).startswith('corobot-run-') and len(os.path.basename(here)) > 30)
+os.makedirs('a/b/c')
+open('a/b/c/f', 'w').write('x')
+for path in ('a/b/c', 'a/b', 'a', '.'):
+    os.chmod(path, 0)
+"""
+
+
+@pytest.mark.parametrize("supervised", [False, True])
+async def test_without_namespaces_a_runs_directory_is_unpredictable_and_removed(
+    make_runner: MakeRunner, monkeypatch: pytest.MonkeyPatch, supervised: bool
+) -> None:
+    """No private /tmp (no bubblewrap, or no root): the run's directory has a random name and goes, chmod or not."""
+    if supervised:
+        monkeypatch.setattr(sandbox, "can_switch_uid", lambda: False)
+    runner = await make_runner(sandbox="off")
+    events, done = await collect(runner.run(CHMOD_TRAP))
+    assert done.status == Status.OK, done
+    where, unpredictable = lines(events)[0].text.split()
+    assert unpredictable == "True"
+    assert not await asyncio.to_thread(os.path.exists, where)
