@@ -23,6 +23,9 @@ from collections.abc import Iterable
 log = logging.getLogger(__name__)
 
 LIBC = ctypes.CDLL(None, use_errno=True)
+# Looked up once here, in the worker: a lookup made in each forked spare costs it ~0.3 ms of page faults.
+for _name in ("mount", "unshare", "prctl", "syscall", "capset"):
+    getattr(LIBC, _name)
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWNET = 0x40000000
@@ -98,14 +101,21 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def load_filter(bpf: bytes) -> None:
+class Filter:
+    """A BPF program ready for the kernel, built once in the worker (each spare only attaches it)."""
+
+    def __init__(self, bpf: bytes) -> None:
+        self.program = ctypes.create_string_buffer(bpf, len(bpf))
+        self.fprog = _SockFprog(len(bpf) // 8, ctypes.addressof(self.program))
+        self.empty = not bpf
+
+
+def load_filter(prepared: Filter | None) -> None:
     """no_new_privs (setuid binaries grant nothing), then the seccomp filter (a BPF program from libseccomp)."""
     _check(LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    if not bpf:
+    if prepared is None or prepared.empty:
         return
-    program = ctypes.create_string_buffer(bpf, len(bpf))
-    fprog = _SockFprog(len(bpf) // 8, ctypes.addressof(program))
-    _check(LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+    _check(LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prepared.fprog), 0, 0), "seccomp")
 
 
 def filter_denies_user_namespaces() -> bool:

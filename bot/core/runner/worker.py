@@ -91,6 +91,7 @@ class Setup:
     namespaces: tuple[int, int] | None = None  # (tmp bytes, tmp inodes)
     keep: list[str] = field(default_factory=list)
     bpf: bytes | None = None  # None: no filter (no-new-privileges still applies)
+    filter: isolate.Filter | None = None  # the same, ready to attach
     slots: list[list[int]] = field(default_factory=list)  # each slot's cgroup.procs descriptors
 
 
@@ -115,7 +116,7 @@ def _prepare_spare(setup: Setup) -> str | None:
     try:
         if setup.namespaces is not None:
             isolate.private_namespaces(*setup.namespaces, keep=setup.keep)
-        isolate.load_filter(setup.bpf or b"")
+        isolate.load_filter(setup.filter)
     except OSError as exc:
         return f"could not isolate the program: {exc}"
     return None
@@ -500,6 +501,7 @@ def _options(argv: list[str]) -> tuple[Setup, dict[str, Any]]:
         elif name == "--seccomp-fd":
             with os.fdopen(int(value), "rb") as f:
                 setup.bpf = f.read()
+            setup.filter = isolate.Filter(setup.bpf)
     if setup.namespaces is not None:
         try:
             isolate.private_proc()
@@ -509,9 +511,9 @@ def _options(argv: list[str]) -> tuple[Setup, dict[str, Any]]:
     if setup.namespaces is not None and (problem := _probe(Setup(namespaces=setup.namespaces, keep=setup.keep))):
         hello["namespaces_error"] = problem
         setup.namespaces = None
-    if setup.bpf and (problem := _probe(Setup(bpf=setup.bpf))):
+    if setup.bpf and (problem := _probe(Setup(bpf=setup.bpf, filter=setup.filter))):
         hello["seccomp_error"] = problem
-        setup.bpf = None
+        setup.bpf = setup.filter = None
     hello["namespaces"] = setup.namespaces is not None
     hello["seccomp"] = bool(setup.bpf)
     return setup, hello
