@@ -143,6 +143,8 @@ class CgroupPool:
         self._parents: dict[str, Path] = {}  # where the bases live (our own cgroup in each hierarchy)
         self._slots: list[_Slot] = []
         self._baseline: dict[int, int] = {}
+        self._weight_file: Path | None = None
+        self._weight = 0
 
     def describe(self) -> str:
         if not self.version:
@@ -187,8 +189,8 @@ class CgroupPool:
         base.mkdir(mode=0o755)
         self._bases[""] = base
         _write(base / "cgroup.subtree_control", " ".join(f"+{c}" for c in wanted))
-        if "cpu" in wanted:  # see _open_v1: the runs weigh as much together as they did as separate processes
-            _write(base / "cpu.weight", str(min(10_000, 100 * self.count)))
+        if "cpu" in wanted:
+            self._weight_file = base / "cpu.weight"
         for n in range(self.count):
             self._slots.append(_Slot({"": self._make_slot(base, n)}))
 
@@ -224,10 +226,7 @@ class CgroupPool:
             base.mkdir(mode=0o755)  # PermissionError without root: v1 is not delegated
             self._parents[key], self._bases[key] = parent, base
             if key == "cpu":
-                # The slots share one parent, which the scheduler weighs against every other process like a
-                # single one: give it a process's weight per slot, so that together the runs get what they
-                # got as separate processes (one weight for all starved them under load: sleeps woke late).
-                _write(base / "cpu.shares", str(min(262_144, 1024 * self.count)))
+                self._weight_file = base / "cpu.shares"
         self.version, self.controllers = 1, tuple(keys)
         for n in range(self.count):
             self._slots.append(_Slot({key: self._make_slot(self._bases[key], n, key) for key in keys}))
@@ -276,6 +275,20 @@ class CgroupPool:
                         entry.rmdir()
 
     # -- per run -----------------------------------------------------------------------------------
+    def weigh(self, runs: int) -> None:
+        """The slots share one parent, which the CPU scheduler weighs against every other process as one:
+        give it one process's weight per run in flight, so the runs together get what they would get as
+        separate processes — no more (the bot stays responsive), no less (a single weight for all starved
+        them under load: their sleeps woke up hundreds of milliseconds late)."""
+        if self._weight_file is None:
+            return
+        runs = max(1, runs)
+        weight = min(262_144, 1024 * runs) if self.version == 1 else min(10_000, 100 * runs)
+        if weight != self._weight:
+            with contextlib.suppress(OSError):
+                _write(self._weight_file, str(weight))
+                self._weight = weight
+
     def procs_fds(self, slot: int) -> list[int]:
         """Descriptors of the slot's `cgroup.procs` (one per hierarchy), opened once."""
         entry = self._slots[slot]

@@ -364,6 +364,8 @@ class Runner:
             return
         if self.cgroups is None or not verify or self.cgroups.empty(slot):
             self._free_slots.append(slot)
+            if self.cgroups is not None:
+                self.cgroups.weigh(self.limits.max_concurrent - len(self._free_slots))
             return
         task = asyncio.create_task(self._reclaim(self.cgroups, slot), name=f"corobot-reclaim-{slot}")
         self._tasks.add(task)
@@ -389,6 +391,7 @@ class Runner:
         run.slot = slot = await self._take_slot()
         if self.cgroups is not None:
             self.cgroups.begin(slot)
+            self.cgroups.weigh(self.limits.max_concurrent - len(self._free_slots))
         proc = RunProcess(run.emit, lim.output_bytes, lim.output_lines, run_id=run.id)
         header = {
             "id": run.id,
