@@ -1,9 +1,9 @@
 """Runner figures: warm-worker start vs a fresh interpreter, and 1/50/200 concurrent two-task runs.
 
-    python benchmarks/runner.py [--sandbox auto|off] [--samples 40] [--layers] [--burst-layers]
+    python benchmarks/runner.py [--sandbox auto|off] [--samples 40] [--no-layers] [--burst-layers]
 
-`--layers` prices each isolation layer (cgroup per run, private namespaces, seccomp): the warm start with
-each switched off in turn; `--burst-layers` repeats the 200-run burst with all three off.
+It also prices each isolation layer (cgroup per run, private namespaces, seccomp): the warm start with each
+switched off in turn (`--no-layers` skips that); `--burst-layers` repeats the 200-run burst with all three off.
 
 Targets: warm overhead <= 5 ms median and >= 10x faster than fresh; at 200 concurrent <= 1.5 s wall,
 child timing error <= 5 ms, parent loop lag <= 20 ms.  The machine may be shared: rerun when noisy.
@@ -201,7 +201,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sandbox", default="auto", choices=["auto", "off", "required"])
     parser.add_argument("--samples", type=int, default=40)
-    parser.add_argument("--layers", action="store_true", help="also price each isolation layer (warm start)")
+    parser.add_argument(
+        "--layers", action=argparse.BooleanOptionalAction, default=True, help="price each isolation layer (warm start)"
+    )
     parser.add_argument("--burst-layers", action="store_true", help="also run the 200 burst with no layers")
     parser.add_argument("--memory-of-uids", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
