@@ -119,11 +119,11 @@ class PostgresStorage(SqlStorage):
                 pool.terminate()
 
     async def schema_version(self) -> int:
-        [(version,)] = await self._fetch(
-            "read the schema version",
-            f"SELECT CASE WHEN to_regclass('{VERSION_TABLE}') IS NULL THEN 0 "
-            f"ELSE (SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}) END",
-        )
+        what = "read the schema version"
+        [(table,)] = await self._fetch(what, "SELECT to_regclass(?)", (VERSION_TABLE,))
+        if table is None:
+            return 0
+        [(version,)] = await self._fetch(what, f"SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}")
         return int(version)
 
     async def migrate(self) -> tuple[int, int]:
