@@ -7,6 +7,7 @@ the file system is asked why: mounted read-only, the file not writable (e.g. `ch
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sqlite3
@@ -39,7 +40,9 @@ def _primary(code: int) -> int:
 
 
 def _filesystem_cause(path: Path) -> tuple[type[StorageError], str] | None:
-    """Why a file cannot be written, as the file system sees it (None: no visible reason)."""
+    """Why a file cannot be written, as the file system sees it (None: no visible reason).  Last, it tries
+    to write a small file beside it: a file system the kernel forced read-only after a disk error shows
+    nothing in its mount flags (ext4's emergency_ro) but refuses that with EROFS."""
     folder = path.parent if path.parent.exists() else Path(".")
     try:
         stats = os.statvfs(folder)
@@ -47,9 +50,24 @@ def _filesystem_cause(path: Path) -> tuple[type[StorageError], str] | None:
         return None
     if stats.f_flag & os.ST_RDONLY:
         return StorageReadOnly, f"the file system holding {folder} is mounted read-only"
-    for candidate in (path, Path(f"{path}-wal"), path.parent):
+    for candidate in (path, Path(f"{path}-wal"), folder):
         if candidate.exists() and not os.access(candidate, os.W_OK):
             return StorageReadOnly, f"{candidate} is not writable"
+    probe = folder / f".corobot-probe-{os.getpid()}"
+    try:
+        with open(probe, "wb") as f:
+            f.write(b"probe")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            return StorageFull, f"no space left on the file system holding {folder}"
+        if exc.errno in (errno.EROFS, errno.EPERM, errno.EACCES):
+            return StorageReadOnly, f"the file system holding {folder} refuses writes: {exc.strerror}"
+        return StorageError, f"the file system holding {folder} fails writes: {exc.strerror}"
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
     if stats.f_bavail * stats.f_frsize < 64 * 1024:
         return StorageFull, f"no space left on the file system holding {folder}"
     return None

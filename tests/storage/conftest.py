@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
 from bot.storage.sql import SqlStorage
+from bot.storage.sqlite import SqliteStorage
 from bot.storage.url import storage_for
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -76,4 +78,21 @@ async def store(storage_url: str) -> AsyncIterator[SqlStorage]:
     try:
         yield storage
     finally:
+        await storage.close()
+
+
+@pytest.fixture
+async def open_sqlite() -> AsyncIterator[Callable[..., Awaitable[SqliteStorage]]]:
+    """Open SqliteStorage objects that are closed after the test even when it fails (an open aiosqlite
+    connection's thread would keep pytest from exiting)."""
+    opened: list[SqliteStorage] = []
+
+    async def open_one(path: Path, **options: Any) -> SqliteStorage:
+        storage = SqliteStorage(path, **options)
+        await storage.open()
+        opened.append(storage)
+        return storage
+
+    yield open_one
+    for storage in opened:
         await storage.close()

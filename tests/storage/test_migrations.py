@@ -84,7 +84,8 @@ async def test_both_databases_end_with_the_same_schema(sqlite_url: str, pg_url: 
         pg_types = {
             (table, name): kind
             for table, name, kind in await pg.fetch(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'"
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'public'"
             )
         }
         identity = await pg.fetch(
@@ -108,7 +109,7 @@ async def test_both_databases_end_with_the_same_schema(sqlite_url: str, pg_url: 
             assert kind == "bigint", (table, name)
         if name in ("at", "elapsed", "started_at", "completed_at", "updated_at"):
             assert kind == "double precision", (table, name)
-    assert sum(len(t["indexes"]) for t in ours.values()) == 5  # runs_user, runs_example, answers_board/_user, one_session
+    assert sum(len(t["indexes"]) for t in ours.values()) == 5  # runs_user/_example, answers_board/_user, one_session
 
 
 def test_every_migration_renders_for_both_databases() -> None:
