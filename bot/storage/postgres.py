@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from bot.core.errors import (
     StorageBusy,
@@ -31,6 +32,12 @@ from bot.storage.sql import Row, SqlStorage
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"  # generic only in the type stubs
+# a connection that raised one of these is dead or in an unknown state: never reuse it
+BROKEN = (asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
+          asyncpg.exceptions.OperatorInterventionError, OSError)  # fmt: skip
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, TimeoutError)
 MIGRATION_LOCK = 0x636F726F  # pg_advisory_lock key ("coro"): one migrating process at a time
 CONNECT_TIMEOUT = 10.0
 
@@ -66,7 +73,7 @@ def postgres_fault(exc: BaseException, operation: str, url: str) -> StorageError
             if state.startswith(prefixes):
                 return kind(operation, target, cause)
         return StorageError(operation, target, cause)
-    if isinstance(exc, (OSError, asyncpg.InterfaceError, asyncpg.exceptions.ConnectionDoesNotExistError)):
+    if isinstance(exc, (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError)):
         return StorageUnavailable(
             operation, target, str(exc) or type(exc).__name__, "Check that the PostgreSQL server is running"
         )
@@ -106,7 +113,7 @@ class PostgresStorage(SqlStorage):
                 await self.migrate()
             else:
                 await self.check_version()
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError, StorageError) as exc:
+        except (*DRIVER_ERRORS, StorageError) as exc:
             await self.close()
             raise postgres_fault(exc, "use the database", self.url) from None
 
@@ -115,7 +122,7 @@ class PostgresStorage(SqlStorage):
             pool, self._pool = self._pool, None
             try:
                 await pool.close()
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            except DRIVER_ERRORS:
                 pool.terminate()
 
     async def schema_version(self) -> int:
@@ -128,44 +135,58 @@ class PostgresStorage(SqlStorage):
 
     async def migrate(self) -> tuple[int, int]:
         before = await self.check_version()
+
+        async def apply(con: Connection) -> int:
+            await con.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)  # ends with the session at the latest
+            try:
+                await con.execute(VERSION_TABLE_DDL)
+                version = int(await con.fetchval(f"SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}"))
+                for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                    async with con.transaction():
+                        for statement in migration.statements("postgresql"):
+                            await con.execute(statement)
+                        await con.execute(f"INSERT INTO {VERSION_TABLE} VALUES ($1, now())", number)
+                    log.info("database %s migrated to schema version %d: %s", self.target, number,
+                             migration.description)  # fmt: skip
+                    version = number
+                return version
+            finally:
+                if not con.is_closed():
+                    await con.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+        return before, await self._run("migrate the database", apply)
+
+    async def _run(self, operation: str, action: Callable[[Connection], Awaitable[T]]) -> T:
+        """`action` on a pooled connection; a connection the server dropped is discarded (the pool opens a
+        new one), and every failure becomes a `StorageError`."""
         try:
             async with self.pool.acquire() as con:
-                await con.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
                 try:
-                    await con.execute(VERSION_TABLE_DDL)
-                    version = int(await con.fetchval(f"SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}"))
-                    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-                        async with con.transaction():
-                            for statement in migration.statements("postgresql"):
-                                await con.execute(statement)
-                            await con.execute(f"INSERT INTO {VERSION_TABLE} VALUES ($1, now())", number)
-                        log.info("database %s migrated to schema version %d: %s", self.target, number,
-                                 migration.description)  # fmt: skip
-                        version = number
-                finally:
-                    await con.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            raise self._report(postgres_fault(exc, "migrate the database", self.url)) from exc
-        return before, max(version, before)
+                    return await action(con)
+                except BROKEN:
+                    con.terminate()  # asyncpg may otherwise hand the dead connection out again
+                    raise
+        except DRIVER_ERRORS as exc:
+            raise self._report(postgres_fault(exc, operation, self.url)) from exc
 
     async def _write(self, operation: str, sql: str, params: Sequence[Any] = ()) -> None:
-        try:
-            async with self.pool.acquire() as con, con.transaction():
+        async def write(con: Connection) -> None:
+            async with con.transaction():
                 await con.execute(numbered(sql), *params)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-            raise self._report(postgres_fault(exc, operation, self.url)) from exc
+
+        await self._run(operation, write)
         self._recovered()
 
     async def _write_many(self, operation: str, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        try:
-            async with self.pool.acquire() as con, con.transaction():
+        async def write(con: Connection) -> None:
+            async with con.transaction():
                 await con.executemany(numbered(sql), rows)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-            raise self._report(postgres_fault(exc, operation, self.url)) from exc
+
+        await self._run(operation, write)
         self._recovered()
 
     async def _fetch(self, operation: str, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        try:
-            return [tuple(row) for row in await self.pool.fetch(numbered(sql), *params)]
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-            raise self._report(postgres_fault(exc, operation, self.url)) from exc
+        async def fetch(con: Connection) -> list[Row]:
+            return [tuple(row) for row in await con.fetch(numbered(sql), *params)]
+
+        return await self._run(operation, fetch)

@@ -34,12 +34,16 @@ class Writer:
 
     def __init__(self, store: SqlStorage, start: int) -> None:
         self.store, self.next, self.stop = store, start, asyncio.Event()
+        self.going = asyncio.Event()  # set after a few rounds
+        self.start = start
 
     async def __call__(self) -> None:
         while not self.stop.is_set():
             await self.store.record_run(RunRecordRow(2, self.next, "l", "e", "ok", 1.0))
             await self.store.save_session(f"w{self.next}", 2, 20_000 + self.next, {"i": self.next})
             self.next += 1
+            if self.next - self.start >= 5:
+                self.going.set()
             await asyncio.sleep(0)
 
 
@@ -51,8 +55,7 @@ async def test_copy_to_postgres_is_one_snapshot_while_the_bot_writes(sqlite_url:
         writer = Writer(source, 1000)
         writing = asyncio.create_task(writer())
         try:
-            while writer.next < 1005:
-                await asyncio.sleep(0.01)
+            await writer.going.wait()
             report = await admin.copy_to_postgres(sqlite_path(sqlite_url), pg_url, batch=20)
             during = writer.next
         finally:
@@ -85,7 +88,7 @@ async def test_copy_refuses_a_target_with_rows_unless_told(sqlite_url: str, pg_u
     try:
         await fill(source, 3)
         await target.record_answer(9, AnswerRow("other", "q", 1, "z", at=1.0))
-        with pytest.raises(StorageConflict, match="already holds rows .*answers 1"):
+        with pytest.raises(StorageConflict, match=r"already holds rows .*answers 1"):
             await admin.copy_to_postgres(sqlite_path(sqlite_url), pg_url)
         assert await target.row_counts() == {**dict.fromkeys(TABLES, 0), "answers": 1}  # untouched
         report = await admin.copy_to_postgres(sqlite_path(sqlite_url), pg_url, replace=True)
