@@ -171,8 +171,7 @@ class PostgresStorage(SqlStorage):
 
     async def _write(self, operation: str, sql: str, params: Sequence[Any] = ()) -> None:
         async def write(con: Connection) -> None:
-            async with con.transaction():
-                await con.execute(numbered(sql), *params)
+            await con.execute(numbered(sql), *params)  # one statement outside BEGIN is its own transaction
 
         await self._run(operation, write)
         self._recovered()
