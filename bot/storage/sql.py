@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.core.errors import StorageError, StorageSchemaError
+from bot.core.errors import StorageConflict, StorageError, StorageSchemaError
 from bot.core.storage import AnswerRow, Period, Progress, RunRecordRow
 from bot.storage.migrations import LATEST, TABLES, Dialect
 
@@ -66,7 +66,10 @@ class SqlStorage(ABC):
     # -- shared ------------------------------------------------------------------------------------------
 
     def _report(self, error: StorageError) -> StorageError:
-        """Log a fault once per kind (a full disk under load must not flood the log); returns `error`."""
+        """Log a fault once per kind (a full disk under load must not flood the log); returns `error`.  A
+        conflict is an answer, not a fault: the caller handles it."""
+        if isinstance(error, StorageConflict):
+            return error
         if error.message_id != self._failing:
             self._failing = error.message_id
             log.error("%s", error)
@@ -156,27 +159,46 @@ class SqlStorage(ABC):
         )
         return [(int(u), int(p), int(c)) for u, p, c in rows]
 
-    # -- quizzes -----------------------------------------------------------------------------------------
+    # -- quizzes and study sessions: the same columns in two tables -------------------------------------
+
+    async def _save_state(
+        self, what: str, table: str, key: str, guild_id: int, channel_id: int, state: dict[str, Any]
+    ) -> None:
+        await self._write(
+            f"save {what}",
+            f"INSERT INTO {table} (id, guild_id, channel_id, state, active, updated_at) VALUES (?, ?, ?, ?, 1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            (key, guild_id, channel_id, json.dumps(state), time.time()),
+        )
+
+    async def _end(self, what: str, table: str, key: str) -> None:
+        sql = f"UPDATE {table} SET active = 0, updated_at = ? WHERE id = ?"
+        await self._write(f"end {what}", sql, (time.time(), key))
+
+    async def _active(self, what: str, table: str) -> list[tuple[str, int, int, dict[str, Any]]]:
+        sql = f"SELECT id, guild_id, channel_id, state FROM {table} WHERE active = 1 ORDER BY id"
+        rows = await self._fetch(f"read the active {what}", sql)
+        return [(i, int(g), int(c), json.loads(s)) for i, g, c, s in rows]
 
     async def save_quiz(self, quiz_id: str, guild_id: int, channel_id: int, state: dict[str, Any]) -> None:
-        await self._write(
-            "save a quiz",
-            "INSERT INTO quizzes (id, guild_id, channel_id, state, active, updated_at) VALUES (?, ?, ?, ?, 1, ?) "
-            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            (quiz_id, guild_id, channel_id, json.dumps(state), time.time()),
-        )
+        await self._save_state("a quiz", "quizzes", quiz_id, guild_id, channel_id, state)
 
     async def end_quiz(self, quiz_id: str) -> None:
-        await self._write(
-            "end a quiz", "UPDATE quizzes SET active = 0, updated_at = ? WHERE id = ?", (time.time(), quiz_id)
-        )
+        await self._end("a quiz", "quizzes", quiz_id)
 
     async def active_quizzes(self) -> list[tuple[str, int, int, dict[str, Any]]]:
-        rows = await self._fetch(
-            "read the active quizzes",
-            "SELECT id, guild_id, channel_id, state FROM quizzes WHERE active = 1 ORDER BY id",
-        )
-        return [(i, int(g), int(c), json.loads(s)) for i, g, c, s in rows]
+        return await self._active("quizzes", "quizzes")
+
+    async def save_session(self, session_id: str, guild_id: int, channel_id: int, state: dict[str, Any]) -> None:
+        await self._save_state("a study session", "sessions", session_id, guild_id, channel_id, state)
+
+    async def end_session(self, session_id: str) -> None:
+        await self._end("a study session", "sessions", session_id)
+
+    async def active_sessions(self) -> list[tuple[str, int, int, dict[str, Any]]]:
+        return await self._active("study sessions", "sessions")
+
+    # -- answers -----------------------------------------------------------------------------------------
 
     async def record_answer(self, guild_id: int, row: AnswerRow) -> None:
         await self._write(
@@ -205,27 +227,3 @@ class SqlStorage(ABC):
             AnswerRow(quiz_id, question_id, int(u), json.loads(a), float(t), None if c is None else bool(c), int(p))
             for u, a, t, c, p in rows
         ]
-
-    # -- study sessions ----------------------------------------------------------------------------------
-
-    async def save_session(self, session_id: str, guild_id: int, channel_id: int, state: dict[str, Any]) -> None:
-        await self._write(
-            "save a study session",
-            "INSERT INTO sessions (id, guild_id, channel_id, state, active, updated_at) VALUES (?, ?, ?, ?, 1, ?) "
-            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            (session_id, guild_id, channel_id, json.dumps(state), time.time()),
-        )
-
-    async def end_session(self, session_id: str) -> None:
-        await self._write(
-            "end a study session",
-            "UPDATE sessions SET active = 0, updated_at = ? WHERE id = ?",
-            (time.time(), session_id),
-        )
-
-    async def active_sessions(self) -> list[tuple[str, int, int, dict[str, Any]]]:
-        rows = await self._fetch(
-            "read the active study sessions",
-            "SELECT id, guild_id, channel_id, state FROM sessions WHERE active = 1 ORDER BY id",
-        )
-        return [(i, int(g), int(c), json.loads(s)) for i, g, c, s in rows]

@@ -115,28 +115,27 @@ class SqliteStorage(SqlStorage):
                 raise
             await db.commit()
 
-    async def _write(self, operation: str, sql: str, params: Sequence[Any] = ()) -> None:
+    @asynccontextmanager
+    async def _failures(self, operation: str) -> AsyncIterator[None]:
+        """Turn what sqlite3/aiosqlite raise into a reported `StorageError`."""
         try:
-            async with self._transaction() as db:
-                await db.execute(sql, params)
+            yield
         except (sqlite3.Error, OSError, ValueError) as exc:
             raise self._report(self._fault(exc, operation)) from exc
+
+    async def _write(self, operation: str, sql: str, params: Sequence[Any] = ()) -> None:
+        async with self._failures(operation), self._transaction() as db:
+            await db.execute(sql, params)
         self._recovered()
 
     async def _write_many(self, operation: str, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        try:
-            async with self._transaction() as db:
-                await db.executemany(sql, rows)
-        except (sqlite3.Error, OSError, ValueError) as exc:
-            raise self._report(self._fault(exc, operation)) from exc
+        async with self._failures(operation), self._transaction() as db:
+            await db.executemany(sql, rows)
         self._recovered()
 
     async def _fetch(self, operation: str, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        try:
-            async with self.db.execute(sql, params) as cur:
-                return list(await cur.fetchall())
-        except (sqlite3.Error, OSError, ValueError) as exc:
-            raise self._report(self._fault(exc, operation)) from exc
+        async with self._failures(operation), self.db.execute(sql, params) as cur:
+            return list(await cur.fetchall())
 
     def _fault(self, exc: BaseException, operation: str) -> StorageError:
         if isinstance(exc, ValueError):  # aiosqlite: the connection was closed under us

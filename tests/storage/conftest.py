@@ -96,3 +96,13 @@ async def open_sqlite() -> AsyncIterator[Callable[..., Awaitable[SqliteStorage]]
     yield open_one
     for storage in opened:
         await storage.close()
+
+
+async def answered(url: str, quiz_id: str = "qz", question_id: str = "q1") -> list[int]:
+    """The members whose answers a fresh connection to `url` finds: what survived."""
+    storage = storage_for(url)
+    await storage.open()
+    try:
+        return sorted(r.user_id for r in await storage.answers(quiz_id, question_id))
+    finally:
+        await storage.close()

@@ -30,14 +30,15 @@ async def fill(store: SqlStorage, n: int) -> None:
 
 
 class Writer:
-    """The running bot: a run, then a study session, again and again, in separate transactions."""
+    """The running bot: a run, then a study session, again and again, in separate transactions, from a few
+    rounds before the `async with` body starts until it ends."""
 
     def __init__(self, store: SqlStorage, start: int) -> None:
-        self.store, self.next, self.stop = store, start, asyncio.Event()
-        self.going = asyncio.Event()  # set after a few rounds
-        self.start = start
+        self.store, self.start, self.next = store, start, start
+        self.stop, self.going = asyncio.Event(), asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
 
-    async def __call__(self) -> None:
+    async def write(self) -> None:
         while not self.stop.is_set():
             await self.store.record_run(RunRecordRow(2, self.next, "l", "e", "ok", 1.0))
             await self.store.save_session(f"w{self.next}", 2, 20_000 + self.next, {"i": self.next})
@@ -46,21 +47,25 @@ class Writer:
                 self.going.set()
             await asyncio.sleep(0)
 
+    async def __aenter__(self) -> Writer:
+        self.task = asyncio.create_task(self.write())
+        await self.going.wait()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await self.task
+
 
 async def test_copy_to_postgres_is_one_snapshot_while_the_bot_writes(sqlite_url: str, pg_url: str) -> None:
     source = storage_for(sqlite_url)
     await source.open()
     try:
         await fill(source, 300)
-        writer = Writer(source, 1000)
-        writing = asyncio.create_task(writer())
-        try:
-            await writer.going.wait()
+        async with Writer(source, 1000) as writer:
             report = await admin.copy_to_postgres(sqlite_path(sqlite_url), pg_url, batch=20)
             during = writer.next
-        finally:
-            writer.stop.set()
-            await writing
         final = await source.row_counts()
     finally:
         await source.close()
@@ -104,13 +109,8 @@ async def test_backup_while_the_bot_writes_and_restore(tmp_path: Path) -> None:
     await store.open()
     try:
         await fill(store, 200)
-        writer = Writer(store, 1000)
-        writing = asyncio.create_task(writer())
-        try:
+        async with Writer(store, 1000):
             counts = await asyncio.to_thread(admin.backup_sqlite, path, tmp_path / "backup.sqlite3")
-        finally:
-            writer.stop.set()
-            await writing
         with pytest.raises(StorageConflict, match="exists"):
             admin.backup_sqlite(path, tmp_path / "backup.sqlite3")
     finally:

@@ -20,6 +20,7 @@ import pytest
 from bot.core.errors import StorageBusy, StorageCorrupt, StorageError, StorageFull, StorageReadOnly
 from bot.core.storage import AnswerRow
 from bot.storage.sqlite import SqliteStorage
+from tests.storage.conftest import answered
 from tests.storage.mounts import NEEDS_ROOT, ext4, fill, loop_device, remount, run, tmpfs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,13 +32,7 @@ def answer(uid: int, payload: int = 16) -> AnswerRow:
 
 
 async def committed(path: Path) -> list[int]:
-    """The users whose answers a fresh connection finds in the file."""
-    store = SqliteStorage(path)
-    await store.open()
-    try:
-        return sorted(r.user_id for r in await store.answers("qz", "q1"))
-    finally:
-        await store.close()
+    return await answered(f"sqlite:///{path}")
 
 
 def assert_names(error: StorageError, path: Path, operation: str = "record an answer") -> None:

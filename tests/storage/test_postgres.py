@@ -13,21 +13,11 @@ from bot.core.errors import StorageBusy, StorageReadOnly, StorageSchemaError, St
 from bot.core.storage import AnswerRow
 from bot.storage.faults import redact
 from bot.storage.postgres import PostgresStorage, numbered
-from bot.storage.url import storage_for
-from tests.storage.conftest import admin_connection
+from tests.storage.conftest import admin_connection, answered
 
 
 def answer(uid: int) -> AnswerRow:
     return AnswerRow("qz", "q1", uid, "x", at=1000.0 + uid)
-
-
-async def users(url: str) -> list[int]:
-    store = storage_for(url)
-    await store.open()
-    try:
-        return sorted(r.user_id for r in await store.answers("qz", "q1"))
-    finally:
-        await store.close()
 
 
 async def kill_connections(database: str) -> int:
@@ -71,7 +61,7 @@ async def test_locked_by_another_session(pg_url: str) -> None:
     finally:
         await other.close()
         await store.close()
-    assert await users(pg_url) == [1, 2, 3]
+    assert await answered(pg_url) == [1, 2, 3]
 
 
 async def test_database_made_read_only_while_running(pg_url: str) -> None:
@@ -104,7 +94,7 @@ async def test_database_made_read_only_while_running(pg_url: str) -> None:
         assert 52 in [r.user_id for r in await store.answers("qz", "q1")]
     finally:
         await store.close()
-    assert await users(pg_url) == [0, 1, 2, 3, 4, 52]
+    assert await answered(pg_url) == [0, 1, 2, 3, 4, 52]
 
 
 async def test_connections_killed_by_the_server(pg_url: str) -> None:
@@ -124,7 +114,7 @@ async def test_connections_killed_by_the_server(pg_url: str) -> None:
         assert outcomes[-5:] == list(range(35, 40))  # the pool replaced the dead connections
     finally:
         await store.close()
-    assert await users(pg_url) == sorted([*range(20), *outcomes])
+    assert await answered(pg_url) == sorted([*range(20), *outcomes])
 
 
 async def test_a_server_that_does_not_answer() -> None:

@@ -112,3 +112,10 @@ async def test_a_closed_storage_says_so(storage_url: str) -> None:
     store = storage_for(storage_url)
     with pytest.raises(StorageUnavailable, match="not open"):
         await store.progress(1, 1)
+
+
+async def test_a_conflict_is_not_logged_as_a_fault(store: SqlStorage, caplog: pytest.LogCaptureFixture) -> None:
+    await store.save_session("s1", 1, 42, {})
+    with pytest.raises(StorageConflict):
+        await store.save_session("s2", 1, 42, {})
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
