@@ -104,7 +104,7 @@ class PostgresStorage(SqlStorage):
         try:
             self._pool = await asyncpg.create_pool(
                 self.url,
-                min_size=1,
+                min_size=self.pool_size,  # connected up front: a burst of answers waits for no handshake
                 max_size=self.pool_size,
                 timeout=CONNECT_TIMEOUT,
                 server_settings={"application_name": "corobot", "lock_timeout": str(int(self.busy_timeout * 1000))},
@@ -165,6 +165,7 @@ class PostgresStorage(SqlStorage):
                     return await action(con)
                 except BROKEN:
                     con.terminate()  # asyncpg may otherwise hand the dead connection out again
+                    await self.pool.expire_connections()  # the server restarted? then so must the others
                     raise
         except DRIVER_ERRORS as exc:
             raise self._report(postgres_fault(exc, operation, self.url)) from exc

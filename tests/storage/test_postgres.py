@@ -85,13 +85,10 @@ async def test_database_made_read_only_while_running(pg_url: str) -> None:
             await kill_connections(database)
         finally:
             await admin.close()
-        for _ in range(store.pool_size + 1):  # connections killed above are found and replaced one by one
-            try:
-                await store.record_answer(1, answer(52))
-                break
-            except StorageUnavailable:
-                continue
-        assert 52 in [r.user_id for r in await store.answers("qz", "q1")]
+        try:  # the first write may meet a killed connection; then the pool replaces them all
+            await store.record_answer(1, answer(52))
+        except StorageUnavailable:
+            await store.record_answer(1, answer(52))
     finally:
         await store.close()
     assert await answered(pg_url) == [0, 1, 2, 3, 4, 52]
@@ -111,7 +108,7 @@ async def test_connections_killed_by_the_server(pg_url: str) -> None:
                 outcomes.append(uid)
             except StorageUnavailable as exc:
                 assert exc.retryable and exc.target == redact(pg_url)
-        assert outcomes[-5:] == list(range(35, 40))  # the pool replaced the dead connections
+        assert len(outcomes) >= 19  # one write meets a dead connection, then the pool has replaced them all
     finally:
         await store.close()
     assert await answered(pg_url) == sorted([*range(20), *outcomes])
