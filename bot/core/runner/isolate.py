@@ -6,8 +6,10 @@
   namespaces, a size- and inode-capped tmpfs on /tmp and on /dev/shm, loopback up.  Nothing of it is
   shared with another run, and all of it disappears with the run's last process (no clean-up to defeat).
 * `load_filter()` — in each spare, after that: no-new-privileges and the seccomp filter the parent built.
-* `join_cgroups()` — at request time, before the uid changes: the program writes "0" into its slot's
-  `cgroup.procs` descriptors (opened by the parent, so the kernel checks the parent's credentials).
+* `join_cgroups()` — in each spare, for the slot the runner hands out next (or at request time): the process
+  writes "0" into the slot's `cgroup.procs` descriptors (opened by the parent, whose credentials the kernel
+  checks).
+* `options()` — the worker's command line, each layer probed once in a throw-away child (`probe()`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import os
 import socket
 import struct
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -144,3 +148,81 @@ def join_cgroups(fds: Iterable[int], *, close: bool = True) -> None:
         os.write(fd, b"0")
         if close:
             os.close(fd)
+
+
+@dataclass
+class Setup:
+    """What every spare does before its request, as decided at start."""
+
+    uids: range | None = None
+    namespaces: tuple[int, int] | None = None  # (tmp bytes, tmp inodes)
+    keep: list[str] = field(default_factory=list)
+    bpf: bytes | None = None  # None: no filter (no-new-privileges still applies)
+    filter: Filter | None = None  # the same, ready to attach
+    slots: list[list[int]] = field(default_factory=list)  # each slot's cgroup.procs descriptors
+
+
+def prepare_spare(setup: Setup) -> str | None:
+    """The run-independent isolation, before the request; returns why it failed, if it did."""
+    try:
+        if setup.namespaces is not None:
+            private_namespaces(*setup.namespaces, keep=setup.keep)
+        load_filter(setup.filter)
+    except OSError as exc:
+        return f"could not isolate the program: {exc}"
+    return None
+
+
+def probe(setup: Setup) -> str | None:
+    """Set up a spare's isolation once, in a throw-away child: None if it works, else why not."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        problem = prepare_spare(setup)
+        if problem is None and setup.bpf and not filter_denies_user_namespaces():
+            problem = "the seccomp filter did not deny unshare(CLONE_NEWUSER)"
+        os.write(write, (problem or "").encode()[:400])
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        answer = f.read().decode()
+    os.waitpid(pid, 0)
+    return answer or None
+
+
+def options(argv: list[str]) -> tuple[Setup, dict[str, Any]]:
+    """The worker's command-line options, each layer probed once: (set-up, what to say in its hello)."""
+    setup = Setup()
+    hello: dict[str, Any] = {}
+    for arg in argv[1:-1]:
+        name, _, value = arg.partition("=")
+        if name == "--uids":
+            start, stop = value.split(":")
+            setup.uids = range(int(start), int(stop))
+        elif name == "--namespaces":
+            size, inodes = value.split(":")
+            setup.namespaces = (int(size), int(inodes))
+        elif name == "--keep":
+            setup.keep = [p for p in value.split(":") if p]
+        elif name == "--cgroup-fds":
+            setup.slots = [[int(fd) for fd in group.split(",") if fd] for group in value.split(";")]
+        elif name == "--seccomp-fd":
+            with os.fdopen(int(value), "rb") as f:
+                setup.bpf = f.read()
+            setup.filter = Filter(setup.bpf)
+    if setup.namespaces is not None:
+        try:
+            private_proc()
+        except OSError as exc:
+            hello["namespaces_error"] = str(exc)
+            setup.namespaces = None
+    if setup.namespaces is not None and (problem := probe(Setup(namespaces=setup.namespaces, keep=setup.keep))):
+        hello["namespaces_error"] = problem
+        setup.namespaces = None
+    if setup.bpf and (problem := probe(Setup(bpf=setup.bpf, filter=setup.filter))):
+        hello["seccomp_error"] = problem
+        setup.bpf = setup.filter = None
+    hello["namespaces"] = setup.namespaces is not None
+    hello["seccomp"] = bool(setup.bpf)
+    return setup, hello

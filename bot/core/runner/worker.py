@@ -44,7 +44,7 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -83,18 +83,6 @@ else:
     isolate = _load_sibling("isolate")
 
 
-@dataclass
-class Setup:
-    """What every spare does before its request, as decided at start."""
-
-    uids: range | None = None
-    namespaces: tuple[int, int] | None = None  # (tmp bytes, tmp inodes)
-    keep: list[str] = field(default_factory=list)
-    bpf: bytes | None = None  # None: no filter (no-new-privileges still applies)
-    filter: isolate.Filter | None = None  # the same, ready to attach
-    slots: list[list[int]] = field(default_factory=list)  # each slot's cgroup.procs descriptors
-
-
 def _set_limits(req: dict[str, Any]) -> None:
     cpu = int(req["cpu_seconds"])
     limits = {
@@ -111,24 +99,13 @@ def _set_limits(req: dict[str, Any]) -> None:
         resource.setrlimit(which, value)
 
 
-def _prepare_spare(setup: Setup) -> str | None:
-    """The run-independent isolation, before the request; returns why it failed, if it did."""
-    try:
-        if setup.namespaces is not None:
-            isolate.private_namespaces(*setup.namespaces, keep=setup.keep)
-        isolate.load_filter(setup.filter)
-    except OSError as exc:
-        return f"could not isolate the program: {exc}"
-    return None
-
-
-def _program(chan: socket.socket, child: ModuleType, setup: Setup) -> NoReturn:
+def _program(chan: socket.socket, child: ModuleType, setup: isolate.Setup) -> NoReturn:
     """A pre-forked program process: isolate itself, wait for the run's fds, take the run's identity, run."""
     signal.set_wakeup_fd(-1)  # the worker's, inherited: our signals are not its business
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     parent = os.getppid()
     harness = child.prepare()
-    problem = _prepare_spare(setup)
+    problem = isolate.prepare_spare(setup)
     try:
         msg, fds, _, _ = socket.recv_fds(chan, 65536, MAX_FDS)
     except OSError:
@@ -185,7 +162,7 @@ def _failure(exc: BaseException) -> dict[str, Any]:
     return {"k": "fail", "m": f"could not start the program: {type(exc).__name__}: {exc}"[:500]}
 
 
-def _spawn_program(sock: socket.socket, child: ModuleType, setup: Setup, slot: int | None) -> Spare:
+def _spawn_program(sock: socket.socket, child: ModuleType, setup: isolate.Setup, slot: int | None) -> Spare:
     """Fork a spare program process, already in `slot`'s cgroups (joining one costs a grace period of the
     kernel's RCU, ~10 ms on an idle machine: done here, ahead of the request, not on its path)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -204,7 +181,7 @@ def _spawn_program(sock: socket.socket, child: ModuleType, setup: Setup, slot: i
 # --- without root: a supervisor process per run ------------------------------------------------------------
 
 
-def _spawn_pair(sock: socket.socket, child: ModuleType, setup: Setup, slot: int | None) -> Spare:
+def _spawn_pair(sock: socket.socket, child: ModuleType, setup: isolate.Setup, slot: int | None) -> Spare:
     """Fork a spare supervisor, which forks its spare program.
 
     Returns our ends of the channels to the supervisor and to the program: a request goes to both at
@@ -224,7 +201,7 @@ def _spawn_pair(sock: socket.socket, child: ModuleType, setup: Setup, slot: int 
 
 
 def _supervise(
-    chan: socket.socket, prog_chan: socket.socket, child: ModuleType, setup: Setup, slot: int | None
+    chan: socket.socket, prog_chan: socket.socket, child: ModuleType, setup: isolate.Setup, slot: int | None
 ) -> NoReturn:
     """Run one program below us (a subreaper): kill its process group on request, then whatever is left
     below us; report `exit` on the run's control socket, which the program never held."""
@@ -295,7 +272,7 @@ class Spare:
             self.sup.close()
 
 
-def _read_request(msg: bytes, fds: list[int], setup: Setup) -> tuple[dict[str, Any], bytes] | None:
+def _read_request(msg: bytes, fds: list[int], setup: isolate.Setup) -> tuple[dict[str, Any], bytes] | None:
     """The request and its re-encoded form with the run's temp dir; None (after saying why) if unreadable."""
     try:
         req = json.loads(msg)
@@ -320,7 +297,7 @@ def _read_request(msg: bytes, fds: list[int], setup: Setup) -> tuple[dict[str, A
 class _Worker:
     """The request loop; see the module docstring for its two modes."""
 
-    def __init__(self, sock: socket.socket, child: ModuleType, setup: Setup) -> None:
+    def __init__(self, sock: socket.socket, child: ModuleType, setup: isolate.Setup) -> None:
         self.sock, self.child, self.setup = sock, child, setup
         self.poller = select.poll()
         self.poller.register(sock, select.POLLIN)
@@ -465,64 +442,10 @@ class _Worker:
             control.close()
 
 
-def _probe(setup: Setup) -> str | None:
-    """Set up a spare's isolation once, in a throw-away child: None if it works, else why not."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read)
-        problem = _prepare_spare(setup)
-        if problem is None and setup.bpf and not isolate.filter_denies_user_namespaces():
-            problem = "the seccomp filter did not deny unshare(CLONE_NEWUSER)"
-        os.write(write, (problem or "").encode()[:400])
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as f:
-        answer = f.read().decode()
-    os.waitpid(pid, 0)
-    return answer or None
-
-
-def _options(argv: list[str]) -> tuple[Setup, dict[str, Any]]:
-    setup = Setup()
-    hello: dict[str, Any] = {}
-    for arg in argv[1:-1]:
-        name, _, value = arg.partition("=")
-        if name == "--uids":
-            start, stop = value.split(":")
-            setup.uids = range(int(start), int(stop))
-        elif name == "--namespaces":
-            size, inodes = value.split(":")
-            setup.namespaces = (int(size), int(inodes))
-        elif name == "--keep":
-            setup.keep = [p for p in value.split(":") if p]
-        elif name == "--cgroup-fds":
-            setup.slots = [[int(fd) for fd in group.split(",") if fd] for group in value.split(";")]
-        elif name == "--seccomp-fd":
-            with os.fdopen(int(value), "rb") as f:
-                setup.bpf = f.read()
-            setup.filter = isolate.Filter(setup.bpf)
-    if setup.namespaces is not None:
-        try:
-            isolate.private_proc()
-        except OSError as exc:
-            hello["namespaces_error"] = str(exc)
-            setup.namespaces = None
-    if setup.namespaces is not None and (problem := _probe(Setup(namespaces=setup.namespaces, keep=setup.keep))):
-        hello["namespaces_error"] = problem
-        setup.namespaces = None
-    if setup.bpf and (problem := _probe(Setup(bpf=setup.bpf, filter=setup.filter))):
-        hello["seccomp_error"] = problem
-        setup.bpf = setup.filter = None
-    hello["namespaces"] = setup.namespaces is not None
-    hello["seccomp"] = bool(setup.bpf)
-    return setup, hello
-
-
 def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=int(argv[-1]))
     child = _load_sibling("child")
-    setup, hello = _options(argv)
+    setup, hello = isolate.options(argv)
     for name in WARM_IMPORTS:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
