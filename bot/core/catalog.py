@@ -118,6 +118,7 @@ class Catalog:
         self._order: list[Lesson] = []
         self._link_errors: list[LessonError] = []
         self._scan_errors: list[LessonError] = []  # the folder's own problems (gone, unreadable, loops)
+        self.watch_mode: str | None = None  # while `watch()` runs: "inotify" or "polling"
 
     # --- loading ------------------------------------------------------------------------------------
 
@@ -144,52 +145,59 @@ class Catalog:
         `notify=False`) by polling every `interval` seconds.  Logs each change; `on_change` gets each report
         that changed something.  Cancelling it stops the watch thread promptly and joins it."""
         loop = asyncio.get_running_loop()
-        notifier: Notifier | None = None
-        identity: tuple[int, int] | None = None
-        retry_at = loop.time() if notify else float("inf")
-        rescan_at = loop.time() + RESCAN_SECONDS
+        next_try = loop.time() if notify else float("inf")  # when to (re)try inotify
+        polling_logged = False
         try:
             while True:
-                changed: set[Path] = set()
-                if notifier is None and loop.time() >= retry_at and self.root.is_dir():
-                    notifier, identity = await self._start_notifier()
-                    retry_at = loop.time() + NOTIFY_RETRY_SECONDS if notifier is None else float("inf")
-                    if notifier is None:
+                notifier = None
+                if loop.time() >= next_try and self.root.is_dir():
+                    notifier = await self._start_notifier()
+                    next_try = loop.time() + (interval if notifier else NOTIFY_RETRY_SECONDS)
+                if notifier is None:
+                    if not polling_logged:
                         log.info("polling %s for lesson changes every %.1fs", self.root, interval)
-                    # a pass right away: changes made before the watch began must not wait for the next one
-                elif notifier is None:
+                    self.watch_mode, polling_logged = "polling", True
+                    await self._reload(set(), on_change)
                     await asyncio.sleep(interval)
-                else:
-                    try:
-                        changed = {Path(p) for p in await notifier.changes(interval)}
-                    except NotifierStopped as exc:
-                        log.warning("watching %s stopped (%s); polling until it can start again", self.root, exc)
-                        await notifier.close()
-                        notifier, retry_at = None, loop.time() + interval
-                    else:
-                        if not changed:  # a quiet interval: is it still the same folder?
-                            if _identity(self.root) != identity:
-                                log.info("%s was removed or replaced; watching it again", self.root)
-                                await notifier.close()
-                                notifier, retry_at = None, loop.time()
-                            elif loop.time() < rescan_at:
-                                continue
-                if loop.time() >= rescan_at:
-                    rescan_at = loop.time() + RESCAN_SECONDS
-                await self._reload(changed, on_change)
+                    continue
+                self.watch_mode, polling_logged = "inotify", False
+                try:
+                    await self._reload(set(), on_change)  # what changed before the watch began
+                    await self._follow(notifier, interval, on_change)
+                finally:
+                    await notifier.close()
         finally:
-            if notifier is not None:
-                await notifier.close()
+            self.watch_mode = None
 
-    async def _start_notifier(self) -> tuple[Notifier | None, tuple[int, int] | None]:
-        identity = _identity(self.root)
+    async def _start_notifier(self) -> Notifier | None:
         try:
             notifier = await Notifier.start(self.root)
         except (OSError, RuntimeError) as exc:
             log.warning("cannot watch %s with inotify (%s); polling for lesson changes instead", self.root, exc)
-            return None, None
+            return None
         log.info("watching %s for lesson changes (inotify)", self.root)
-        return notifier, identity
+        return notifier
+
+    async def _follow(
+        self, notifier: Notifier, interval: float, on_change: Callable[[LoadReport], None] | None
+    ) -> None:
+        """Reload on each batch of changes until the notifier is of no more use: it stopped, or the folder
+        it watches was removed or replaced (inotify follows the old folder, not the path)."""
+        loop = asyncio.get_running_loop()
+        rescan_at = loop.time() + RESCAN_SECONDS
+        while True:
+            try:
+                changed = {Path(p) for p in await notifier.changes(interval)}
+            except NotifierStopped as exc:
+                log.warning("watching %s stopped (%s); polling until it can start again", self.root, exc)
+                return
+            if changed or loop.time() >= rescan_at:
+                rescan_at = loop.time() + RESCAN_SECONDS
+                await self._reload(changed, on_change)
+            elif _identity(self.root) != notifier.identity:  # a quiet interval: still the same folder?
+                log.info("%s was removed or replaced; watching it again when it is back", self.root)
+                await self._reload(set(), on_change)
+                return
 
     async def _reload(self, changed: set[Path], on_change: Callable[[LoadReport], None] | None) -> None:
         forced = {path for path in changed if path.suffix in SUFFIXES}

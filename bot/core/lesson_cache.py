@@ -104,6 +104,14 @@ class LessonCache:
             self._write_failed = True
             log.warning("lesson cache: cannot write in %s (%s); lessons load without it", self.folder, exc)
 
+    def reject(self, key: str) -> None:
+        """An entry `get` returned that the caller found unusable (its data no longer validates): gone."""
+        log.info("lesson cache: entry %s no longer validates; parsing the file again", key)
+        self.hits -= 1
+        self.misses += 1
+        with contextlib.suppress(OSError):
+            self._path(key).unlink()
+
     def prune(self, keep: set[str]) -> int:
         """Delete the entries not in `keep`, and temporary files left by a crash; returns how many went."""
         removed = 0

@@ -178,9 +178,7 @@ def _read_problem(exc: OSError) -> str:
     return f"cannot read the file: {exc.strerror or exc}"
 
 
-def _parse(
-    raw: bytes, stamp: Stamp, digest: str, shown: str, limits: YamlLimits, cache: LessonCache | None
-) -> Parsed:
+def _parse(raw: bytes, stamp: Stamp, digest: str, shown: str, limits: YamlLimits, cache: LessonCache | None) -> Parsed:
     too_big = size_error(raw, limits)
     if too_big is not None:
         return Parsed(stamp, digest, None, None, [LessonError(shown, too_big[0], None, too_big[1])])
@@ -189,8 +187,8 @@ def _parse(
         if isinstance(data, dict):
             try:
                 return Parsed(stamp, digest, Lesson.model_validate(data, context={COMPILED: True}), raw, [])
-            except ValidationError:
-                pass  # the lesson rules changed since: parse it again for errors with positions
+            except ValidationError:  # the lesson rules changed since (or a forged entry): parse the file
+                cache.reject(digest)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

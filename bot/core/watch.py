@@ -32,8 +32,11 @@ class NotifierStopped(Exception):
 class Notifier:
     """Batches of changed paths under `root`.  Create it with `await Notifier.start(root)`."""
 
-    def __init__(self, root: Path, rust: RustNotify, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, root: Path, rust: RustNotify, loop: asyncio.AbstractEventLoop, identity: tuple[int, int] | None = None
+    ) -> None:
         self.root = root
+        self.identity = identity  # (st_dev, st_ino) of the folder watched, taken before the watch started
         self._rust = rust
         self._loop = loop
         self._stop = threading.Event()
@@ -46,8 +49,8 @@ class Notifier:
     async def start(cls, root: Path) -> Notifier:
         """Watch `root` recursively; raises (OSError, RuntimeError) when inotify cannot be used there."""
         # setting up walks the tree and adds a watch per folder: off the event loop
-        rust = await asyncio.to_thread(RustNotify, [str(root)], False, False, 0, True, True)
-        return cls(root, rust, asyncio.get_running_loop())
+        rust, identity = await asyncio.to_thread(_open, root)
+        return cls(root, rust, asyncio.get_running_loop(), identity)
 
     def _post(self, item: set[str] | BaseException | object) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is listening any more
@@ -97,3 +100,10 @@ class Notifier:
         self._thread.join(timeout=0.1)
         if not self._thread.is_alive():
             self._rust.close()
+
+
+def _open(root: Path) -> tuple[RustNotify, tuple[int, int]]:
+    info = root.stat()  # first: a folder replaced meanwhile then looks replaced, never the other way round
+    # watch_paths, debug, force_polling, poll_delay_ms, recursive, ignore_permission_denied (an unreadable
+    # subfolder is the scan's to report; it must not stop the watch of the rest)
+    return RustNotify([str(root)], False, False, 0, True, True), (info.st_dev, info.st_ino)
