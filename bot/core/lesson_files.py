@@ -85,8 +85,9 @@ def scan(root: Path) -> Scan:
                 is_dir = entry.is_dir()  # follows symlinks; False for a dangling or looping one
                 if is_dir:
                     info = entry.stat()
-            except OSError as exc:
-                result.errors.append(LessonError(str(path), None, None, f"cannot look at it ({exc.strerror})"))
+            except OSError as exc:  # e.g. a symlink looping on itself
+                what = "read the file" if entry.name.endswith(SUFFIXES) else "look at it"
+                result.errors.append(LessonError(str(path), None, None, f"cannot {what} ({exc.strerror})"))
                 continue
             if is_dir:
                 seen = walked.setdefault((info.st_dev, info.st_ino), path)
