@@ -32,7 +32,7 @@ from pathlib import Path
 
 from bot.core.errors import LessonError, UnknownExample, UnknownLesson
 from bot.core.lesson_cache import LessonCache
-from bot.core.lesson_files import SUFFIXES, Parsed, Scan, Stamp, locator_for, read_lesson, scan
+from bot.core.lesson_files import SUFFIXES, Parsed, Scan, Stamp, locator_for, read_lesson, restat, scan
 from bot.core.lessons import Example, Lesson
 from bot.core.watch import Notifier, NotifierStopped
 from bot.core.yamllimits import LIMITS, YamlLimits
@@ -200,9 +200,11 @@ class Catalog:
                 return
 
     async def _reload(self, changed: set[Path], on_change: Callable[[LoadReport], None] | None) -> None:
+        """Apply what changed: the files a watcher named (only those, when they are all lesson files), or
+        whatever a walk of the folder finds."""
         forced = {path for path in changed if path.suffix in SUFFIXES}
         try:
-            found, parsed = await asyncio.to_thread(self._prepare, self._known(), forced)
+            found, parsed = await asyncio.to_thread(self._prepare, self._known(), forced, changed or None)
             report = self._apply(found, parsed, full=False)
         except Exception:
             log.exception("reloading lessons from %s failed", self.root)
@@ -222,11 +224,19 @@ class Catalog:
         return {path: (entry.stamp, entry.digest) for path, entry in self._entries.items()}
 
     def _prepare(
-        self, known: Mapping[Path, tuple[Stamp, str | None]], forced: set[Path]
+        self,
+        known: Mapping[Path, tuple[Stamp, str | None]],
+        forced: set[Path],
+        watched: set[Path] | None = None,
     ) -> tuple[Scan, dict[Path, Parsed]]:
         """Scan, and read the files whose stamp differs from `known` (all when empty) or that are in
-        `forced`.  Touches no catalog state, so it may run in a worker thread."""
-        found = scan(self.root)
+        `forced`.  `watched` (paths a watcher saw change) is looked at alone when that is enough
+        (`restat`).  Touches no catalog state, so it may run in a worker thread."""
+        found = None
+        if watched is not None:
+            found = restat(self.root, {path: stamp for path, (stamp, _) in known.items()}, watched)
+        if found is None:
+            found = scan(self.root)
         wanted = [path for path, stamp in found.files.items() if _changed(known.get(path), stamp) or path in forced]
         with _bulk(len(wanted)):
             parsed = {path: read_lesson(path, limits=self.limits, cache=self.cache) for path in wanted}
@@ -236,14 +246,16 @@ class Catalog:
         before = {lesson_id: entry.lesson for lesson_id, entry in self._active.items()}
         old_errors = {str(e) for e in (*self._link_errors, *self._scan_errors)}
         report = LoadReport()
-        self._scan_errors = list(found.errors)
+        if not found.partial:
+            self._scan_errors = list(found.errors)
         if found.root_missing and self._active:
             kept = len(self._active)
             self._scan_errors = [
                 LessonError(e.path, e.line, e.column, f"{e.message}; keeping the {kept} lesson(s) loaded before")
                 for e in found.errors
             ]
-        for path in [p for p in self._entries if p not in found.files and not _under(p, found.unlisted)]:
+        gone = [p for p in self._entries if p not in found.files and not _under(p, found.unlisted)]
+        for path in gone:
             log.debug("lesson file removed: %s", path)
             del self._entries[path]
         reread: set[str] = set()  # an author who saves a file sees its cross-file errors again
@@ -268,7 +280,8 @@ class Catalog:
             elif entry.lesson is not None and self._active.get(entry.lesson.id) is entry:
                 report.kept.append(entry.lesson.id)
                 log.warning("%s is invalid; keeping its last good version of %r", path, entry.lesson.id)
-        self._resolve()
+        if full or gone or reread:  # else nothing the cross-file rules look at has changed
+            self._resolve()
         for entry in self._entries.values():
             if entry.pending is not None and str(entry.path) in reread and entry.lesson is not None:
                 report.kept.append(entry.lesson.id)

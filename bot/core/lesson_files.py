@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class Scan:
     errors: list[LessonError] = field(default_factory=list)  # folders/files that could not be looked at
     unlisted: list[Path] = field(default_factory=list)  # folders whose contents are unknown this time
     root_missing: bool = False  # the folder itself is gone or unreadable (then `unlisted` holds it)
+    partial: bool = False  # from `restat`: only some files were looked at; `errors` says nothing new
 
 
 def scan(root: Path) -> Scan:
@@ -108,6 +110,35 @@ def scan(root: Path) -> Scan:
             if stat.S_ISREG(info.st_mode):
                 found.append((path, (info.st_mtime_ns, info.st_size)))
     result.files = dict(sorted(found))
+    return result
+
+
+def restat(root: Path, files: Mapping[Path, Stamp], changed: Iterable[Path]) -> Scan | None:
+    """What `scan(root)` would find if only the files `changed` changed (a watcher named them), from a
+    stat of each instead of a walk of the whole folder; None when a walk is needed (a folder changed)."""
+    result = Scan(files=dict(files), partial=True)
+    for path in changed:
+        try:
+            relative = path.relative_to(root)
+        except ValueError:
+            return None
+        if any(part.startswith(".") for part in relative.parts):
+            continue  # hidden: never a lesson
+        if not path.name.endswith(SUFFIXES):
+            return None  # a folder added, removed or renamed: walk
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            result.files.pop(path, None)
+            continue
+        except OSError:
+            return None  # let the walk report it
+        if stat.S_ISDIR(info.st_mode):
+            return None
+        if stat.S_ISREG(info.st_mode):
+            result.files[path] = (info.st_mtime_ns, info.st_size)
+        else:
+            result.files.pop(path, None)
     return result
 
 

@@ -112,6 +112,19 @@ async def test_a_saved_file_goes_live_through_inotify(watching: Watching, root: 
     await until(lambda: watching.catalog.get("b").title.get() == "Newer")
 
 
+async def test_a_folder_moved_in_and_a_file_removed_while_watching(
+    watching: Watching, root: Path, tmp_path: Path
+) -> None:
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "c.yaml").write_text(LESSON.format(id="c", title="Moved in"))
+    os.rename(incoming, root / "incoming")  # one event, for the folder: its files are found by a walk
+    await until(lambda: "c" in watching.catalog)
+    (root / "a.yaml").unlink()
+    await until(lambda: "a" not in watching.catalog)
+    assert watching.catalog.errors == []
+
+
 async def test_an_atomic_rename_and_a_same_size_rewrite_go_live(watching: Watching, root: Path) -> None:
     tmp = root / ".a.yaml.swp"
     tmp.write_text(LESSON.format(id="a", title="Renamed"))
