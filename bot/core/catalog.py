@@ -88,6 +88,10 @@ class _Entry:
     # A newer valid version that renamed the lesson to an id another file holds: `lesson` (the version in
     # use) stays until that id is free.
     pending: Parsed | None = None
+    order: tuple[str, ...] = ()  # `path.parts`: sorts like the path, without pathlib's slow comparisons
+
+    def __post_init__(self) -> None:
+        self.order = self.path.parts
 
 
 def parse_lesson_file(
@@ -307,7 +311,7 @@ class Catalog:
         errors = self._rename_pending()
         candidates = [e for e in self._entries.values() if e.lesson is not None]
         # the file that already owns an id keeps it; otherwise the first by path wins
-        candidates.sort(key=lambda e: (owners.get(e.lesson.id if e.lesson else "") != e.path, e.path))
+        candidates.sort(key=lambda e: (owners.get(e.lesson.id if e.lesson else "") != e.path, e.order))
         active: dict[str, _Entry] = {}
         for entry in candidates:
             assert entry.lesson is not None
@@ -323,7 +327,7 @@ class Catalog:
                 )
                 continue
             active[lesson_id] = entry
-        self._active = dict(sorted(active.items(), key=lambda item: item[1].path))
+        self._active = dict(sorted(active.items(), key=lambda item: item[1].order))
         self._link_errors = errors
         self._order = self._topological(errors)
 
@@ -378,7 +382,7 @@ class Catalog:
                         ("prerequisites", index), f"unknown prerequisite {prerequisite!r}: no lesson has that id{hint}"
                     )
                 )
-        ready = [(self._active[i].path, i) for i, deps in waiting.items() if not deps]
+        ready = [(self._active[i].order, i) for i, deps in waiting.items() if not deps]
         heapq.heapify(ready)
         order: list[str] = []
         while ready:
@@ -387,8 +391,9 @@ class Catalog:
             for dependant in dependants[lesson_id]:
                 waiting[dependant].discard(lesson_id)
                 if not waiting[dependant]:
-                    heapq.heappush(ready, (self._active[dependant].path, dependant))
-        stuck = sorted((i for i in self._active if i not in order), key=lambda i: self._active[i].path)
+                    heapq.heappush(ready, (self._active[dependant].order, dependant))
+        placed = set(order)
+        stuck = sorted((i for i in self._active if i not in placed), key=lambda i: self._active[i].order)
         for lesson_id in stuck:
             entry = self._active[lesson_id]
             cycle = ", ".join(sorted(waiting[lesson_id]))
