@@ -19,20 +19,18 @@ so a restart validates cached data instead of parsing every file again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import difflib
-import gc
 import hashlib
 import heapq
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.errors import LessonError, UnknownExample, UnknownLesson
 from bot.core.lesson_cache import LessonCache
-from bot.core.lesson_files import SUFFIXES, Parsed, Scan, Stamp, locator_for, read_lesson, restat, scan
+from bot.core.lesson_files import SUFFIXES, Parsed, Scan, Stamp, locator_for, read_lesson, read_lessons, restat, scan
 from bot.core.lessons import Example, Lesson
 from bot.core.watch import Notifier, NotifierStopped
 from bot.core.yamllimits import LIMITS, YamlLimits
@@ -43,7 +41,6 @@ log = logging.getLogger(__name__)
 __all__ = ["SUFFIXES", "Catalog", "LoadReport", "Stamp", "parse_lesson_file"]
 
 RESCAN_SECONDS = 60.0  # with inotify, a full stat pass this often anyway (an overflowed event queue loses events)
-BULK_FILES = 50  # reading at least this many files at once: see `_bulk`
 NOTIFY_RETRY_SECONDS = 60.0  # after inotify failed to start, poll this long before trying it again
 
 
@@ -170,6 +167,7 @@ class Catalog:
                     await self._follow(notifier, interval, on_change)
                 finally:
                     await notifier.close()
+                next_try = loop.time() + interval  # a watch that keeps failing must not spin
         finally:
             self.watch_mode = None
 
@@ -242,9 +240,7 @@ class Catalog:
         if found is None:
             found = scan(self.root)
         wanted = [path for path, stamp in found.files.items() if _changed(known.get(path), stamp) or path in forced]
-        with _bulk(len(wanted)):
-            parsed = {path: read_lesson(path, limits=self.limits, cache=self.cache) for path in wanted}
-        return found, parsed
+        return found, read_lessons(wanted, limits=self.limits, cache=self.cache)
 
     def _apply(self, found: Scan, parsed: dict[Path, Parsed], *, full: bool) -> LoadReport:
         before = {lesson_id: entry.lesson for lesson_id, entry in self._active.items()}
@@ -263,10 +259,13 @@ class Catalog:
             log.debug("lesson file removed: %s", path)
             del self._entries[path]
         reread: set[str] = set()  # an author who saves a file sees its cross-file errors again
+        resaved: set[str] = set()
         for path, item in parsed.items():
             entry = self._entries.get(path)
             if entry is not None and entry.digest == item.digest and item.digest is not None and not full:
-                entry.stamp = item.stamp  # same bytes (touched, or written again unchanged)
+                entry.stamp = item.stamp  # same bytes (touched, or saved again unchanged): nothing to apply,
+                report.errors.extend(entry.errors)  # but its author sees its errors again
+                resaved.add(str(path))
                 continue
             reread.add(str(path))
             if entry is None:
@@ -295,7 +294,9 @@ class Catalog:
                 report.loaded.append(lesson_id)
         report.removed = [lesson_id for lesson_id in before if lesson_id not in self._active]
         report.errors.extend(e for e in self._scan_errors if full or str(e) not in old_errors)
-        report.errors.extend(e for e in self._link_errors if full or e.path in reread or str(e) not in old_errors)
+        report.errors.extend(
+            e for e in self._link_errors if full or e.path in reread or e.path in resaved or str(e) not in old_errors
+        )
         return report
 
     def _locator(self, entry: _Entry) -> Locator:
@@ -478,19 +479,3 @@ def _under(path: Path, folders: list[Path]) -> bool:
 
 def _changed(before: tuple[Stamp, str | None] | None, stamp: Stamp) -> bool:
     return before is None or before[0] != stamp
-
-
-@contextlib.contextmanager
-def _bulk(files: int) -> Iterator[None]:
-    """While many files are read at once, no cyclic garbage collection: each file allocates thousands of
-    short-lived objects (YAML nodes) while the lessons already loaded accumulate, so the collector would
-    scan ever more survivors -- a fifth of a 1,000-file load.  Reading is bounded (`YamlLimits`) and its
-    garbage is freed by reference counting; the collector is back on as soon as the batch is read."""
-    if files < BULK_FILES or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
