@@ -175,3 +175,10 @@ def test_start_up_goes_on_with_an_unrelated_corobot_variable(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("one  One")
     assert "environment variable COROBOT_DEPLOY_ID is not a corobot setting; ignoring it" in done.stderr
+
+
+def test_a_hostile_config_file_is_refused_quickly_with_its_line(tmp_path: Path) -> None:
+    levels = ['a0: &a0 "x"'] + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    path = write(tmp_path, "\n".join(levels) + "\n")
+    with pytest.raises(ConfigError, match=rf"{path}:6:5: more than 50,000 values here"):
+        load_settings(path, environ={})

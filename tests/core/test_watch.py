@@ -125,6 +125,17 @@ async def test_a_folder_moved_in_and_a_file_removed_while_watching(
     assert watching.catalog.errors == []
 
 
+async def test_a_billion_laughs_file_saved_while_watching_costs_nothing(watching: Watching, root: Path) -> None:
+    levels = ["id: a", 'title: &l0 "lol"'] + [f"k{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 10)]
+    watching.changed.clear()
+    (root / "a.yaml").write_text("\n".join([*levels, "examples: *l9"]) + "\n")
+    report = await watching.next_report()
+    assert report.kept == ["a"] and watching.catalog.get("a").title.get() == "First"
+    assert [(e.line, e.message.split(" here")[0]) for e in report.errors] == [(7, "more than 50,000 values")]
+    (root / "a.yaml").write_text(LESSON.format(id="a", title="Fixed"))
+    await until(lambda: watching.catalog.get("a").title.get() == "Fixed")
+
+
 async def test_an_atomic_rename_and_a_same_size_rewrite_go_live(watching: Watching, root: Path) -> None:
     tmp = root / ".a.yaml.swp"
     tmp.write_text(LESSON.format(id="a", title="Renamed"))
