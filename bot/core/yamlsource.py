@@ -17,7 +17,6 @@ are about (see `rule_error`).
 from __future__ import annotations
 
 import difflib
-import logging
 import types
 import typing
 from collections.abc import Sequence
@@ -43,7 +42,6 @@ from bot.core.yamllimits import (
 
 __all__ = ["LIMITS", "Locator", "YamlLimits", "describe_validation_error", "load_yaml", "parse_yaml", "rule_error"]
 
-log = logging.getLogger(__name__)
 
 Path_ = tuple[str | int, ...]
 
