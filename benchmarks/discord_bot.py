@@ -1,6 +1,6 @@
 """Discord front-end figures: the real bot, Runner and Catalog against the fakediscord emulator.
 
-    /work/venv/bin/python benchmarks/discord_bot.py [--users 50] [--samples 20]
+    python -m benchmarks.discord_bot [--users 50] [--samples 20]
 
 Prints: interaction -> first output visible in the run message (median, p90); REST calls and 429s for a
 10 s run printing 100 lines; the event loop's maximum lag while N users run examples at once (the bot and
@@ -13,18 +13,15 @@ import argparse
 import asyncio
 import logging
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import lag_monitor
 from bot.core.catalog import Catalog
 from bot.core.runner import Runner
 from bot.discord_app.client import CorobotBot
-from tests.discord_app.conftest import is_final, settings_for, write_lessons
+from tests.discord_app.env import is_final, settings_for, write_lessons
 from tests.fakediscord import FakeDiscord, Limit, running
 
 log = logging.getLogger(__name__)
@@ -56,10 +53,9 @@ async def main() -> None:
         write_lessons(tmp_path / "lessons")
         # Discord-like webhook limits (5 per 2 s per token are the emulator defaults).
         async with FakeDiscord(webhooks=Limit(5, 2.0)) as fd:
-            settings = settings_for(
-                tmp_path, fd, runner={"max_concurrent": 64, "queue_size": 200},
-                discord={"rate_limit": {"runs": 1000, "per_seconds": 60}},
-            )  # fmt: skip
+            runner_options = {"max_concurrent": 64, "queue_size": 200}
+            rate = {"rate_limit": {"runs": 1000, "per_seconds": 60}}
+            settings = settings_for(tmp_path, fd, runner=runner_options, discord=rate)
             catalog = Catalog(settings.lessons_dir)
             catalog.load()
             async with Runner(settings.runner) as runner:

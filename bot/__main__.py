@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import signal
@@ -32,11 +33,12 @@ from bot.console.ports import resolve, unknown_message
 from bot.core.catalog import Catalog
 from bot.core.check import check_lessons
 from bot.core.errors import ConfigError, CorobotError, UnknownExample, UnknownLesson
-from bot.core.events import Status, event_to_dict
+from bot.core.events import Event, Status, event_to_dict
 from bot.core.lessons import Example, Lesson
-from bot.core.record import RunRecord
+from bot.core.record import record_run
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
+from bot.locales.wording import error_text, failure_text
 from bot.storage.sqlite import SqliteStorage, StorageError
 
 log = logging.getLogger(__name__)
@@ -146,11 +148,11 @@ def _catalog(root: Path, *, load: bool = True) -> Catalog:
     return catalog
 
 
-def _resolve(catalog: Catalog, ref: str) -> tuple[Lesson, Example]:
+def _resolve(catalog: Catalog, ref: str, locale: str | None) -> tuple[Lesson, Example]:
     try:
         return resolve(catalog, ref)
     except (UnknownLesson, UnknownExample) as exc:
-        raise CommandError(unknown_message(exc, catalog)) from None
+        raise CommandError(unknown_message(exc, catalog, locale)) from None
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -193,15 +195,16 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     catalog = _catalog(settings.lessons_dir)
-    lesson, example = _resolve(catalog, args.ref)
+    lesson, example = _resolve(catalog, args.ref, settings.locale)
     if not lesson.supported():
         raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
     async with Runner(settings.runner) as runner:
         if args.json:
-            record = RunRecord(f"{example.id}.py")
-            async for event in runner.run(example.code, name=record.name, timeout=example.timeout):
-                record.add(event)
+
+            def emit(event: Event) -> None:
                 print(json.dumps(event_to_dict(event), ensure_ascii=False), flush=True)
+
+            record = await record_run(runner, example, on_event=emit)
         else:
             console = Console(highlight=False)
             record = await run_example(console, runner, lesson, example, settings.locale, width=args.width)
@@ -253,7 +256,8 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     catalog = _catalog(root, load=False)  # check_lessons loads it and reports every error itself
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
     async with Runner(settings.runner) as runner:
-        summary = await check_lessons(catalog, runner, require_locales=locales)
+        describe = functools.partial(failure_text, locale=settings.locale)
+        summary = await check_lessons(catalog, runner, require_locales=locales, describe=describe)
     return summary.exit_code
 
 
@@ -329,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[command](args, settings)
     except CorobotError as exc:
-        print(f"corobot: {exc}", file=sys.stderr)
+        print(f"corobot: {error_text(exc, settings.locale, repr)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

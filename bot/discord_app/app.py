@@ -1,11 +1,13 @@
-"""`run_discord`: the Discord service's lifecycle, called by `bot/__main__.py` with built resources."""
+"""`run_discord`: the Discord service's lifecycle (token, signals, exit status), called by `bot/__main__.py`
+with the resources it built."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import discord
@@ -13,11 +15,10 @@ import yarl
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
+from bot.core.runner import Runner
 from bot.core.storage import Storage
-from bot.discord_app.client import CorobotBot, stop_on_signals
-
-if TYPE_CHECKING:
-    from bot.core.runner import Runner
+from bot.core.tasks import OwnedTasks
+from bot.discord_app.client import CorobotBot
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ async def run_discord(
         return 2
     point_at(settings)
     bot = CorobotBot(settings, catalog, runner, storage=storage, **options)
-    signal_tasks: set[asyncio.Task[None]] = set()
+    signal_tasks = OwnedTasks()
     installed = stop_on_signals(bot, signal_tasks)
     loop = asyncio.get_running_loop()
     try:
@@ -66,7 +67,24 @@ async def run_discord(
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)
-        if signal_tasks:
-            await asyncio.gather(*signal_tasks, return_exceptions=True)
+        await signal_tasks.wait()
     log.info("discord front-end stopped")
     return 0
+
+
+def stop_on_signals(bot: CorobotBot, tasks: OwnedTasks) -> list[int]:
+    """SIGINT/SIGTERM -> `bot.close()` (once); returns the signals installed (for removal)."""
+    loop = asyncio.get_running_loop()
+    installed: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        log.info("received %s; shutting down", signal.Signals(signum).name)
+        tasks.spawn(bot.close(), name="shutdown", key="shutdown")  # a second signal joins the first shutdown
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError):
+            log.debug("cannot install a handler for signal %s", signum)
+    return installed
