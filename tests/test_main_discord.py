@@ -1,4 +1,5 @@
-"""`corobot discord` over a corrupt database: one clear line naming the file, a non-zero exit, file untouched."""
+"""`corobot discord` (the composition root's Discord start-up) over a corrupt database: one clear line naming
+the file, a non-zero exit, the file untouched."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_corrupt_database_stops_discord_with_one_line(tmp_path: Path) -> None:
@@ -19,12 +20,15 @@ def test_corrupt_database_stops_discord_with_one_line(tmp_path: Path) -> None:
     garbage = b"this is not a database at all\n" * 200
     db.write_bytes(garbage)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("COROBOT_")}
-    environ.update(PYTHONPATH=str(REPO), DISCORD_TOKEN="a-token", COROBOT_DATA_DIR=str(data),
-                   COROBOT_DISCORD__API_BASE_URL="http://127.0.0.1:9/api/v10")  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "discord"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-        env=environ, check=False,
-    )  # fmt: skip
+    unreachable = "http://127.0.0.1:9/api/v10"
+    environ.update(
+        PYTHONPATH=str(REPO),
+        DISCORD_TOKEN="a-token",
+        COROBOT_DATA_DIR=str(data),
+        COROBOT_DISCORD__API_BASE_URL=unreachable,
+    )
+    command = [sys.executable, "-m", "bot", "discord"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=environ, check=False)
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("corobot: cannot use the database") and str(db) in last

@@ -11,7 +11,6 @@ reads (`answer_text`).  `QuizError`s carry a catalog id and parameters; front-en
 from __future__ import annotations
 
 import difflib
-import logging
 import random
 import re
 import unicodedata
@@ -28,8 +27,6 @@ from bot.core.lessons import (
     Question,
     TextQuestion,
 )
-
-log = logging.getLogger(__name__)
 
 AnswerValue = str | float | tuple[str, ...]
 SPEED_BONUS_SHARE = 0.5  # an instant answer earns up to half the points again

@@ -7,7 +7,6 @@ give the JSON the storage keeps; the quiz questions asked in a session are plain
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -15,8 +14,6 @@ from typing import Any
 from bot.core.errors import CorobotError
 from bot.core.lessons import Lesson
 from bot.core.quiz import QuestionRound, QuizGame, Reveal, Submission
-
-log = logging.getLogger(__name__)
 
 
 class SessionError(CorobotError):

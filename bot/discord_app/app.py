@@ -19,6 +19,7 @@ from bot.core.runner import Runner
 from bot.core.storage import Storage
 from bot.core.tasks import OwnedTasks
 from bot.discord_app.client import CorobotBot
+from bot.locales import t
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,11 @@ def point_at(settings: Settings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
 
 
-def _error(message: str) -> None:
-    print(f"corobot: {message}", file=sys.stderr)
+PROG = "corobot"
+
+
+def _error(locale: str | None, msgid: str, **params: object) -> None:
+    print(f"{PROG}: {t(locale, msgid, **params)}", file=sys.stderr)
 
 
 async def run_discord(
@@ -44,8 +48,9 @@ async def run_discord(
     """Run the bot until it is closed (SIGINT/SIGTERM); 0 on a clean stop, 2 on a missing/rejected token,
     1 when Discord cannot be reached.  `storage` (opened by the caller) keeps progress, quizzes and sessions.
     `options` go to the `Bot` (tests pass `guild_ready_timeout`)."""
+    locale = settings.locale
     if not token:
-        _error("DISCORD_TOKEN is not set; export the bot token from the Discord developer portal and retry")
+        _error(locale, "discord.token_missing")
         return 2
     point_at(settings)
     bot = CorobotBot(settings, catalog, runner, storage=storage, **options)
@@ -56,13 +61,13 @@ async def run_discord(
         async with bot:
             await bot.start(token)
     except discord.LoginFailure:
-        _error("Discord rejected the token in DISCORD_TOKEN (401); check it in the developer portal and retry")
+        _error(locale, "discord.token_rejected")
         return 2
     except discord.PrivilegedIntentsRequired as exc:
-        _error(f"Discord refused the gateway connection: {exc}")
+        _error(locale, "discord.refused", detail=str(exc))
         return 2
     except (aiohttp.ClientError, discord.GatewayNotFound, OSError) as exc:
-        _error(f"cannot reach Discord at {settings.discord.api_base_url}: {type(exc).__name__}: {exc}")
+        _error(locale, "discord.unreachable", url=settings.discord.api_base_url, error=f"{type(exc).__name__}: {exc}")
         return 1
     finally:
         for signum in installed:

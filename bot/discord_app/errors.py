@@ -36,8 +36,8 @@ class NotAdmin(app_commands.CheckFailure):
 
 class RateLimited(CorobotError):
     def __init__(self, runs: int, per_seconds: float, retry_after: float) -> None:
-        params = {"count": runs, "per": per_seconds, "retry": max(retry_after, 1.0)}
-        super().__init__(message_id="run.rate_limited", params=params)
+        wait = max(retry_after, 1.0)
+        super().__init__(message_id="run.rate_limited", params={"count": runs, "per": per_seconds, "retry": wait})
 
 
 class QuizGone(CorobotError):

@@ -19,10 +19,8 @@ async def test_progress_and_leaderboard_show_the_stored_numbers(quiz_env):
         for status in ("ok", "ok", "timeout"):
             await storage.record_run(RunRecordRow(g, alice.id, "tasks", "two", status, 0.3))
         now, old = time.time(), time.time() - 20 * 86400  # `old` is inside the month, outside the week
-        answers = [
-            ("q1", alice.id, now, True, 10), ("q2", alice.id, now, False, 0), ("q3", alice.id, now, True, 7),
-            ("q1", bob.id, now, True, 5), ("q2", bob.id, old, True, 30), ("q1", li.id, now, True, 8),
-        ]  # fmt: skip
+        answers = [("q1", alice.id, now, True, 10), ("q2", alice.id, now, False, 0), ("q3", alice.id, now, True, 7)]
+        answers += [("q1", bob.id, now, True, 5), ("q2", bob.id, old, True, 30), ("q1", li.id, now, True, 8)]
         for question, user, at, ok, points in answers:
             await storage.record_answer(g, AnswerRow("quiz", question, user, "x", at))
             await storage.score_answers("quiz", question, {user: (ok, points)})
