@@ -156,7 +156,6 @@ class QuizService:
             while True:
                 rnd = live.game.current
                 if rnd is not None and not rnd.closed:
-                    live.wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(live.wake.wait(), max(0.0, rnd.closes_at - time.time()))
                     await self.reveal(live)
@@ -197,6 +196,7 @@ class QuizService:
         total = len(live.game.questions)
         content = question_card(live.lesson, rnd.question, (live.number, total), rnd.closes_at, live.locale, live.solo)
         live.message_id = None
+        live.wake.clear()  # a wake-up (a solo answer) is for this question from now on
         await self.persist(live)  # saved before anyone can see it: a restart from here on resumes the question
         message = await self._send(live, content, self.controls(live))
         if message is not None:

@@ -92,3 +92,54 @@ async def test_stop_command_and_button_owner_and_others(make_env):
         await env.fd.click(alice, env.fd.message(msg.id), stop_id)
         final = await env.wait_final(ix)
         assert "⏹️ stopped" in final.content and "s  started" in final.content
+
+
+BLOCKING = """\
+id: blocking
+title: {en: Blocking, zh-CN: 阻塞}
+examples:
+  - id: sleepy
+    code: |
+      import asyncio, time
+
+      async def main():
+          worker = asyncio.create_task(asyncio.sleep(5), name="worker")
+          time.sleep(0.2)
+          worker.cancel()
+          await asyncio.sleep(0)
+
+      asyncio.run(main())
+"""
+
+
+async def test_a_chinese_member_gets_the_timeline_legend_in_chinese(make_env):
+    async with make_env() as env:
+        (env.lessons / "blocking.yaml").write_text(BLOCKING, encoding="utf-8")
+        assert env.catalog.refresh().ok
+        li, alice = env.fd.add_user("li", locale="zh-CN"), env.fd.add_user("alice")
+        zh = (await env.wait_final(await env.fd.slash(li, "run", {"lesson": "blocking"}))).content
+        assert "任务时间线：" in zh and "▓ 事件循环被阻塞" in zh and "x 已取消" in zh
+        assert "event loop blocked" not in zh and "cancelled" not in zh
+        en = (await env.wait_final(await env.fd.slash(alice, "run", {"lesson": "blocking"}))).content
+        assert "Tasks:" in en and "▓ event loop blocked" in en and "x cancelled" in en
+
+
+async def test_an_option_thousands_of_characters_long_is_quoted_as_a_short_prefix(make_env):
+    async with make_env() as env:
+        alice = env.fd.add_user("alice")
+        typed = "no-such-lesson-" + "x" * 5985  # Discord lets a string option carry 6000 characters
+        for command, options in (
+            ("run", {"lesson": typed}),
+            ("lesson", {"lesson": typed}),
+            ("quiz", {"lesson": typed}),
+        ):
+            ix = await env.fd.slash(alice, command, options)
+            assert ix.original is not None and ix.original.ephemeral, command
+            text = ix.original.content
+            assert len(text) < 300 and "There is no lesson `no-such-lesson-xxx" in text, (command, text)
+        example = await env.fd.slash(alice, "run", {"lesson": "hello", "example": typed})
+        assert example.original is not None and len(example.original.content) < 300
+        assert (
+            "has no example `no-such-lesson-xx" in example.original.content
+            and "`hello`, `boom`" in example.original.content
+        )

@@ -194,3 +194,26 @@ async def test_run_in_a_session_runs_the_current_sections_example(quiz_env):
         run = await fd.click(host, card(), f"cs:r:{sid}")
         await fd.wait_until(lambda: run.original is not None and "✅ finished" in run.original.content, 20)
         assert run.original is not None and "from the second example" in run.original.content
+
+
+async def test_a_chinese_member_hears_about_the_session_in_chinese(quiz_env):
+    async with quiz_env() as env:
+        fd = env.fd
+        host, li = fd.add_user("host", locale="zh-CN"), fd.add_user("li", locale="zh-CN")
+        started = await fd.slash(host, "study", {"lesson": "tasks", "thread": False}, subcommand="start")
+        await fd.wait_until(lambda: started.original is not None and "学习会已在" in started.original.content)
+        card = card_of_zh(env)
+        sid = custom_id(card, r"cs:j:").split(":")[2]
+        assert "主持人" in card.content and "点击“加入”参与" in card.content
+        assert {b["label"] for row in card.components for b in row["components"]} >= {"加入", "暂停", "结束"}
+        await fd.click(host, card, f"cs:p:{sid}")
+        paused = await fd.click(host, card_of_zh(env), f"cs:r:{sid}")
+        assert paused.original is not None and paused.original.ephemeral
+        assert paused.original.content == "学习会已暂停；主持人可以继续。"
+        refused = await fd.click(li, card_of_zh(env), f"cs:e:{sid}")
+        assert refused.original is not None and "只有学习会的主持人" in refused.original.content
+
+
+def card_of_zh(env: QuizEnv) -> FakeMessage:
+    (card,) = env.bot_messages(env.fd.channel, text="学习会：两个任务")
+    return env.fd.message(card.id)
