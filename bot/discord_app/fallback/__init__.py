@@ -1,5 +1,5 @@
-"""Fallback: a polite private answer to buttons and forms no feature claims (stale or garbled custom ids).
-Load it last: it reads the custom-id templates the other features registered.
+"""Fallback: a polite private answer to buttons and forms no feature claims (stale or garbled custom ids),
+told apart by the custom-id templates the other features registered (`context.Components`).
 
     cog.py    the listener
 """

@@ -99,3 +99,46 @@ async def test_an_answer_thousands_of_characters_long_is_quoted_as_a_short_prefi
         assert len(text) <= 2000 and "is not a number of seconds" in text
         quoted = text.split("`")[1]
         assert quoted.startswith("999") and len(quoted) <= 60 and quoted.endswith("…")
+
+
+PICKS = """\
+id: picks
+title: Picks
+examples:
+  - id: two
+    code: print("hi")
+quiz:
+  - id: which
+    type: choice
+    prompt: Which run concurrently?
+    explanation: gather and create_task schedule both.
+    choices: [gather, create_task, sequential await]
+    answer: [gather, create_task]
+  - id: seconds
+    type: predict_time
+    prompt: How long?
+    explanation: Half a second.
+    choices: [0.5, 1.0]
+    answer: 0.5
+"""
+
+
+async def test_several_choices_in_a_menu_and_seconds_on_buttons(quiz_env):
+    async with quiz_env(window=30.0, gap=0.1) as env:
+        fd = env.fd
+        alice, bob = fd.add_user("alice"), fd.add_user("bob")
+        (env.catalog.root / "picks.yaml").write_text(PICKS, encoding="utf-8")
+        assert env.catalog.refresh().ok
+        await fd.slash(alice, "quiz", {"lesson": "picks"})
+        menu = await env.question(1)
+        select = custom_id(menu, r"cq:s:")
+        picked = await fd.click(alice, menu, select, values=["1", "0"])
+        assert "Your answer: **gather + create_task**" in reply(picked)
+        await fd.click(bob, menu, select, values=["2"])
+        close_window(env)
+        reveal = await env.wait_message("**Question 1/2**")
+        assert f"<@{alice.id}> +10" in reveal.content and f"<@{bob.id}>" not in reveal.content
+        buttons = await env.question(2)
+        assert [b["label"] for row in buttons.components for b in row["components"]] == ["0.5 s", "1 s"]
+        answered = await fd.click(bob, buttons, custom_id(buttons, r"cq:c:\w+:1:0$"))
+        assert "Your answer: **0.5 s**" in reply(answered)
