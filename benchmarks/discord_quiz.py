@@ -20,14 +20,12 @@ import time
 from pathlib import Path
 
 from benchmarks.common import lag_monitor
-from bot.core.catalog import Catalog
-from bot.core.runner import Runner
 from bot.core.storage import AnswerRow
 from bot.discord_app.client import CorobotBot
 from bot.discord_app.context import QuizTiming
 from bot.storage.sqlite import SqliteStorage
-from tests.discord_app.env import QUIZ_LESSON, settings_for, write_lessons
-from tests.fakediscord import FakeDiscord, running
+from tests.discord_app.env import QUIZ_LESSON, emulated
+from tests.fakediscord import running
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +35,17 @@ def ms(seconds: float) -> str:
 
 
 async def burst(tmp_path: Path, members: int, spread: float) -> None:
-    write_lessons(tmp_path / "lessons")
+    (tmp_path / "lessons").mkdir(parents=True)
     (tmp_path / "lessons" / "tasks.yaml").write_text(textwrap.dedent(QUIZ_LESSON), encoding="utf-8")
-    async with FakeDiscord() as fd:
-        settings = settings_for(tmp_path, fd)
-        catalog = Catalog(settings.lessons_dir)
-        catalog.load()
-        storage = SqliteStorage(settings.data_dir / "corobot.sqlite3")
+    async with emulated(tmp_path) as parts:
+        fd = parts.fd
+        storage = SqliteStorage(parts.settings.data_dir / "corobot.sqlite3")
         await storage.open()
-        async with Runner(settings.runner) as runner:
-            timing = QuizTiming(question_timeout=spread + 30)
-            bot = CorobotBot(settings, catalog, runner, storage=storage, quiz_timing=timing, guild_ready_timeout=0.05)
+        timing = QuizTiming(question_timeout=spread + 30)
+        bot = CorobotBot(
+            parts.settings, parts.catalog, parts.runner, storage=storage, quiz_timing=timing, guild_ready_timeout=0.05
+        )
+        try:
             async with running(bot, fd):
                 users = [fd.add_user(f"m{i:03d}") for i in range(members)]
                 await fd.slash(users[0], "quiz", {"lesson": "tasks", "count": 1})
@@ -77,7 +75,8 @@ async def burst(tmp_path: Path, members: int, spread: float) -> None:
                 print(f"  recorded {rows} answers ({distinct} distinct members), {acked} ephemeral acknowledgements")
                 print(f"  click -> acknowledgement: p50 {ms(p[49])}, p99 {ms(p[98])}, max {ms(latencies[-1])}")
                 print(f"  event loop lag: p99 {ms(statistics.quantiles(lags, n=100)[98])}, max {ms(max(lags))}")
-        await storage.close()
+        finally:
+            await storage.close()
 
 
 async def volume(tmp_path: Path, answers: int) -> None:

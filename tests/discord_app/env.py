@@ -195,11 +195,22 @@ class Env:
         return ix.original
 
 
+@dataclass
+class Parts:
+    """What the bot is built from: the emulator, the settings pointing at it, the lessons, a real runner."""
+
+    fd: FakeDiscord
+    settings: Settings
+    catalog: Catalog
+    runner: Runner
+
+
 @contextlib.asynccontextmanager
-async def bot_env(
+async def emulated(
     tmp_path: Path, *, extra_lessons: int = 0, fd_options: dict[str, Any] | None = None, **overrides: Any
-) -> AsyncIterator[Env]:
-    """A running bot over the test lessons (an in-memory database); `overrides` go to `settings_for`."""
+) -> AsyncIterator[Parts]:
+    """The emulator, settings for it (`overrides` go to `settings_for`), the test lessons loaded, a real runner;
+    no bot yet."""
     write_lessons(tmp_path / "lessons", extra_lessons)
     async with FakeDiscord(**(fd_options or {})) as fd:
         settings = settings_for(tmp_path, fd, **overrides)
@@ -207,9 +218,16 @@ async def bot_env(
         report = catalog.load()
         assert report.ok, report.errors
         async with Runner(settings.runner) as runner:
-            bot = CorobotBot(settings, catalog, runner, guild_ready_timeout=0.05)
-            async with running(bot, fd):
-                yield Env(fd, bot, catalog, runner, settings, settings.lessons_dir)
+            yield Parts(fd, settings, catalog, runner)
+
+
+@contextlib.asynccontextmanager
+async def bot_env(tmp_path: Path, **options: Any) -> AsyncIterator[Env]:
+    """A running bot over the test lessons (an in-memory database); `options` go to `emulated`."""
+    async with emulated(tmp_path, **options) as parts:
+        bot = CorobotBot(parts.settings, parts.catalog, parts.runner, guild_ready_timeout=0.05)
+        async with running(bot, parts.fd):
+            yield Env(parts.fd, bot, parts.catalog, parts.runner, parts.settings, parts.settings.lessons_dir)
 
 
 @dataclass
@@ -296,19 +314,15 @@ async def quiz_env(
 ) -> AsyncIterator[QuizEnv]:
     """A running bot over the test lessons plus the quiz lesson `tasks`, with a SQLite file it can restart over;
     every question's answer window is `window` seconds, and `gap` seconds separate a reveal from the next."""
-    write_lessons(tmp_path / "lessons")
+    (tmp_path / "lessons").mkdir(parents=True, exist_ok=True)
     (tmp_path / "lessons" / "tasks.yaml").write_text(textwrap.dedent(QUIZ_LESSON), encoding="utf-8")
-    async with FakeDiscord() as fd:
-        settings = settings_for(tmp_path, fd, **overrides)
-        catalog = Catalog(settings.lessons_dir)
-        report = catalog.load()
-        assert report.ok, report.errors
-        async with Runner(settings.runner) as runner:
-            timing = QuizTiming(question_timeout=window, gap=gap)
-            env = QuizEnv(fd, runner, catalog, settings, settings.data_dir / "corobot.sqlite3", timing)
-            await env.start_bot()
-            try:
-                yield env
-            finally:
-                if env.bot is not None:
-                    await env.stop_bot()
+    async with emulated(tmp_path, **overrides) as parts:
+        timing = QuizTiming(question_timeout=window, gap=gap)
+        database = parts.settings.data_dir / "corobot.sqlite3"
+        env = QuizEnv(parts.fd, parts.runner, parts.catalog, parts.settings, database, timing)
+        await env.start_bot()
+        try:
+            yield env
+        finally:
+            if env.bot is not None:
+                await env.stop_bot()
