@@ -17,17 +17,19 @@ from rich.text import Text
 
 from bot.console.ports import RunnerPort
 from bot.core.errors import RunnerError
-from bot.core.lessons import ChoiceQuestion, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question
+from bot.core.lessons import Lesson, PredictOutputQuestion, Question
 from bot.core.quiz import (
     AnswerValue,
+    AnswerWay,
     QuestionRound,
     QuizError,
     QuizGame,
     Reveal,
+    answer_way,
     choice_at,
     correct_text,
     lines_in_order,
-    offered_lines,
+    offered,
     parse_numbers,
 )
 from bot.core.record import record_run
@@ -43,25 +45,24 @@ HINT_WORD = "hint"
 ReadLine = Callable[[], Awaitable[str | None]]
 
 
-def how_to_answer(question: Question) -> str:
-    """The catalog id of the line that says how to answer `question`."""
-    if isinstance(question, ChoiceQuestion):
-        return "console.quiz.how_numbers" if question.multiple else "console.quiz.how_number"
-    if isinstance(question, PredictOutputQuestion):
-        return "console.quiz.how_order"
-    if isinstance(question, PredictTimeQuestion):
-        return "console.quiz.how_number" if question.choices else "console.quiz.how_seconds"
-    return "console.quiz.how_text"
+HOW_TO_ANSWER = {
+    AnswerWay.PICK_ONE: "console.quiz.how_number",
+    AnswerWay.PICK_SEVERAL: "console.quiz.how_numbers",
+    AnswerWay.ORDER: "console.quiz.how_order",
+    AnswerWay.SECONDS: "console.quiz.how_seconds",
+    AnswerWay.TEXT: "console.quiz.how_text",
+}
 
 
 def parse_answer(question: Question, line: str) -> AnswerValue | list[str]:
-    """What a typed line answers: choices and lines by their numbers, anything else as typed."""
-    if isinstance(question, ChoiceQuestion):
-        return [str(choice_at(question, i)) for i in parse_numbers(line, len(question.choices))]
-    if isinstance(question, PredictOutputQuestion):
+    """What a typed line answers: what is offered by its numbers, anything else as typed."""
+    way = answer_way(question)
+    if way is AnswerWay.ORDER and isinstance(question, PredictOutputQuestion):
         return lines_in_order(question, line)
-    if isinstance(question, PredictTimeQuestion) and question.choices:
-        (index,) = parse_numbers(line, len(question.choices), single=True)
+    if way is AnswerWay.PICK_SEVERAL:
+        return [str(choice_at(question, i)) for i in parse_numbers(line, len(offered(question)))]
+    if way is AnswerWay.PICK_ONE:
+        (index,) = parse_numbers(line, len(offered(question)), single=True)
         return choice_at(question, index)
     return line
 
@@ -123,16 +124,9 @@ class ConsoleQuiz:
     def _ask(self, number: int, total: int, question: Question) -> None:
         self.console.print()
         self.console.print(Text(f"Q{number}/{total}  ", style="bold cyan"), Text(question.prompt.get(self.locale)))
-        offered: list[str] = []
-        if isinstance(question, ChoiceQuestion):
-            offered = [choice.get(self.locale) for choice in question.choices]
-        elif isinstance(question, PredictOutputQuestion):
-            offered = offered_lines(question)
-        elif isinstance(question, PredictTimeQuestion) and question.choices:
-            offered = [f"{seconds:g} s" for seconds in question.choices]
-        for i, text in enumerate(offered, start=1):
+        for i, text in enumerate(offered(question, self.locale), start=1):
             self.console.print(f"  {i}. {text}", markup=False, highlight=False)
-        how = t(self.locale, how_to_answer(question))
+        how = t(self.locale, HOW_TO_ANSWER[answer_way(question)])
         hints = t(self.locale, "console.quiz.hints", count=len(question.hints)) if question.hints else ""
         self.say("console.quiz.answer_with", "dim", how=how, hints=hints)
 

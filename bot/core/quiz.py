@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 from bot.core.errors import CorobotError, quoted
@@ -113,6 +114,38 @@ def _strings(raw: AnswerValue | Sequence[str]) -> tuple[str, ...]:
     if isinstance(raw, float | int):
         return (f"{raw:g}",)
     return tuple(str(v) for v in raw)
+
+
+class AnswerWay(StrEnum):
+    """How a question is answered, on every front-end: what it offers and how it reads what is given."""
+
+    PICK_ONE = "pick_one"  # one of the offered choices (a choice question, or a predict_time with choices)
+    PICK_SEVERAL = "pick_several"  # every right one of the offered choices
+    ORDER = "order"  # the offered lines, by their numbers, in the order the program prints them
+    SECONDS = "seconds"  # a number of seconds
+    TEXT = "text"  # free text
+
+
+def answer_way(question: Question) -> AnswerWay:
+    if isinstance(question, ChoiceQuestion):
+        return AnswerWay.PICK_SEVERAL if question.multiple else AnswerWay.PICK_ONE
+    if isinstance(question, PredictOutputQuestion):
+        return AnswerWay.ORDER
+    if isinstance(question, PredictTimeQuestion):
+        return AnswerWay.PICK_ONE if question.choices else AnswerWay.SECONDS
+    return AnswerWay.TEXT
+
+
+def offered(question: Question, locale: str | None = None) -> list[str]:
+    """What a question offers to pick from, numbered from 1 on every front-end: its choices as they read in
+    `locale`, or the lines to put in order; empty for a question answered with seconds or text."""
+    if isinstance(question, ChoiceQuestion):
+        return [choice.get(locale) for choice in question.choices]
+    if isinstance(question, PredictOutputQuestion):
+        return offered_lines(question)
+    if isinstance(question, PredictTimeQuestion):
+        return seconds_choices(question)
+    return []
 
 
 def seconds_choices(question: PredictTimeQuestion) -> list[str]:

@@ -6,16 +6,19 @@ import pytest
 
 from bot.core.lessons import Lesson, PredictOutputQuestion
 from bot.core.quiz import (
+    AnswerWay,
     InvalidAnswer,
     QuizError,
     QuizGame,
     WindowClosed,
     answer_text,
+    answer_way,
     canonical_answer,
     choice_at,
     correct_text,
     lines_in_order,
     normalize_text,
+    offered,
     offered_lines,
     parse_numbers,
     parse_seconds,
@@ -223,3 +226,16 @@ def test_offered_lines_answer_texts_and_numbers_are_the_cores() -> None:
     assert correct_text(multi) == "gather + create_task" and correct_text(order) == "Hello → World"
     assert correct_text(time_q) == "1 s (± 0.2)" and correct_text(word) == "await"
     assert answer_text(pick, ("1 s",)) == "1 s" and answer_text(time_q, 1.5) == "1.5 s"
+
+
+def test_every_question_has_one_way_to_be_answered_and_one_list_of_what_it_offers() -> None:
+    pick, multi, order, time_q, word = LESSON.quiz
+    assert [answer_way(q) for q in LESSON.quiz] == [
+        AnswerWay.PICK_ONE,
+        AnswerWay.PICK_SEVERAL,
+        AnswerWay.ORDER,
+        AnswerWay.SECONDS,
+        AnswerWay.TEXT,
+    ]
+    assert offered(pick) == ["1 s", "2 s", "3 s"] and offered(multi)[0] == "gather"
+    assert sorted(offered(order)) == ["Hello", "World"] and offered(time_q) == offered(word) == []

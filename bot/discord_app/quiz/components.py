@@ -18,8 +18,18 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from bot.core.lessons import ChoiceQuestion, PredictOutputQuestion, PredictTimeQuestion, Question
-from bot.core.quiz import AnswerValue, InvalidAnswer, WindowClosed, answer_text, choice_at, lines_in_order
+from bot.core.lessons import ChoiceQuestion, PredictOutputQuestion, Question
+from bot.core.quiz import (
+    AnswerValue,
+    AnswerWay,
+    InvalidAnswer,
+    WindowClosed,
+    answer_text,
+    answer_way,
+    choice_at,
+    lines_in_order,
+    offered,
+)
 from bot.discord_app.components import Handled, frozen_view
 from bot.discord_app.context import Interaction, services_of
 from bot.discord_app.errors import report_error, send_ephemeral
@@ -37,6 +47,7 @@ OPEN = rf"cq:o:(?P<quiz>{QID}):(?P<index>\d+)"
 HINT = rf"cq:h:(?P<quiz>{QID}):(?P<index>\d+)"
 FORM = re.compile(rf"cqm:(?P<quiz>{QID}):(?P<index>\d+):(?P<member>\d+)")
 MAX_BUTTONS = 20
+FORM_LABELS = {AnswerWay.ORDER: "quiz.form_order", AnswerWay.SECONDS: "quiz.form_seconds"}
 MAX_OPTIONS = 25
 
 
@@ -110,15 +121,12 @@ class AnswerForm(discord.ui.Modal):
     def __init__(self, quiz_id: str, index: int, question: Question, locale: str, member: int) -> None:
         super().__init__(title=t(locale, "quiz.form_title", n=index + 1), custom_id=f"cqm:{quiz_id}:{index}:{member}")
         self.quiz_id, self.index, self.question = quiz_id, index, question
-        if isinstance(question, PredictOutputQuestion):
-            label, placeholder = (
-                t(locale, "quiz.form_order"),
-                " ".join(str(i + 1) for i in range(len(question.lines()))),
-            )
-        elif isinstance(question, PredictTimeQuestion):
-            label, placeholder = t(locale, "quiz.form_seconds"), "1.5"
-        else:
-            label, placeholder = t(locale, "quiz.form_text"), ""
+        way = answer_way(question)
+        label = t(locale, FORM_LABELS.get(way, "quiz.form_text"))
+        placeholder = {
+            AnswerWay.ORDER: " ".join(str(i) for i in range(1, len(offered(question)) + 1)),
+            AnswerWay.SECONDS: "1.5",
+        }.get(way, "")
         self.answer: discord.ui.TextInput[AnswerForm] = discord.ui.TextInput(
             label=clip(label, 45), custom_id="answer", placeholder=placeholder[:100] or None, max_length=200
         )
@@ -126,8 +134,8 @@ class AnswerForm(discord.ui.Modal):
         self.stop()
 
     async def on_submit(self, interaction: Interaction) -> None:
-        text = self.answer.value
-        raw = lines_in_order(self.question, text) if isinstance(self.question, PredictOutputQuestion) else text
+        text, question = self.answer.value, self.question
+        raw = lines_in_order(question, text) if isinstance(question, PredictOutputQuestion) else text
         await submit(interaction, self.quiz_id, self.index, raw)
 
 
@@ -205,19 +213,15 @@ def quiz_controls(live: LiveQuiz) -> discord.ui.View | None:
     if rnd is None or rnd.closed:
         return None
     question, index, locale = rnd.question, live.game.index, live.locale
+    way, choices = answer_way(question), offered(question, locale)
     items: list[discord.ui.Item[Any]] = []
-    if isinstance(question, ChoiceQuestion) and question.multiple:
-        choices = enumerate(question.choices[:MAX_OPTIONS])
-        options = [discord.SelectOption(label=clip(c.get(locale), 100), value=str(i)) for i, c in choices]
+    if way is AnswerWay.PICK_SEVERAL:
+        options = [discord.SelectOption(label=clip(c, 100), value=str(i)) for i, c in enumerate(choices[:MAX_OPTIONS])]
         select = ChoiceSelect(live.id, index, options)
         select.item.placeholder = t(locale, "quiz.select")
         items.append(select)
-    elif isinstance(question, ChoiceQuestion):
-        choices = enumerate(question.choices[:MAX_BUTTONS])
-        items.extend(ChoiceButton(live.id, index, i, label=c.get(locale), row=i // 5) for i, c in choices)
-    elif isinstance(question, PredictTimeQuestion) and question.choices:
-        seconds = enumerate(question.choices[:MAX_BUTTONS])
-        items.extend(ChoiceButton(live.id, index, i, label=f"{s:g} s", row=i // 5) for i, s in seconds)
+    elif way is AnswerWay.PICK_ONE:
+        items.extend(ChoiceButton(live.id, index, i, label=c, row=i // 5) for i, c in enumerate(choices[:MAX_BUTTONS]))
     else:
         items.append(AnswerButton(live.id, index, label=t(locale, "quiz.answer_button"), row=4))
     if question.hints:

@@ -7,8 +7,8 @@ every message goes out with `AllowedMentions.none()`, so nobody is pinged.
 from __future__ import annotations
 
 from bot.core.errors import CorobotError
-from bot.core.lessons import ChoiceQuestion, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question
-from bot.core.quiz import Reveal, answer_key, correct_text, offered_lines
+from bot.core.lessons import ChoiceQuestion, Lesson, PredictTimeQuestion, Question
+from bot.core.quiz import AnswerWay, Reveal, answer_key, answer_way, correct_text, offered
 from bot.core.record import RunRecord
 from bot.discord_app.i18n import error_text, t
 from bot.discord_app.markdown import MESSAGE_LIMIT, clip, code_block, code_safe
@@ -22,14 +22,13 @@ def mention(user_id: int) -> str:
     return f"<@{user_id}>"
 
 
-def how_to_answer(question: Question) -> str:
-    if isinstance(question, ChoiceQuestion):
-        return "quiz.how_multi" if question.multiple else "quiz.how_choice"
-    if isinstance(question, PredictOutputQuestion):
-        return "quiz.how_order"
-    if isinstance(question, PredictTimeQuestion):
-        return "quiz.how_choice" if question.choices else "quiz.how_time"
-    return "quiz.how_text"
+HOW_TO_ANSWER = {
+    AnswerWay.PICK_ONE: "quiz.how_choice",
+    AnswerWay.PICK_SEVERAL: "quiz.how_multi",
+    AnswerWay.ORDER: "quiz.how_order",
+    AnswerWay.SECONDS: "quiz.how_time",
+    AnswerWay.TEXT: "quiz.how_text",
+}
 
 
 def question_card(
@@ -38,10 +37,11 @@ def question_card(
     """The question as posted: question `n` of `total`, its prompt, what to order, when the window closes."""
     n, total = number
     out = [t(locale, "quiz.question", title=lesson.title.get(locale), n=n, total=total), question.prompt.get(locale)]
-    if isinstance(question, PredictOutputQuestion):
-        lines = [f"{i}. {code_safe(x)}" for i, x in enumerate(offered_lines(question), start=1)]
+    way = answer_way(question)
+    if way is AnswerWay.ORDER:
+        lines = [f"{i}. {code_safe(x)}" for i, x in enumerate(offered(question), start=1)]
         out.append(code_block("\n".join(lines)))
-    out.append(t(locale, how_to_answer(question)))
+    out.append(t(locale, HOW_TO_ANSWER[way]))
     hints = t(locale, "quiz.hints", count=len(question.hints)) if question.hints else ""
     out.append(t(locale, "quiz.points", points=question.points, hints=hints))
     closes = t(locale, "quiz.closes", when=int(closes_at))
