@@ -4,7 +4,8 @@
 and form, so commands, buttons and forms answer failures the same way.  Order of handling:
 
 1. unwrap `CommandInvokeError` / `TransformerError` to the original exception;
-2. discord.py's own checks: `NotAdmin` (ours), `NoPrivateMessage`;
+2. discord.py's own: `NotAdmin` (our check), `NoPrivateMessage`, and a command this version no longer has or
+   has changed (`CommandNotFound`, `CommandSignatureMismatch`: the member's app has an old command list);
 3. every `CorobotError` (domain errors from `bot.core`, and the front-end's own below): its message id and
    parameters, in the member's language; an unknown example also lists the lesson's examples;
 4. anything else is unexpected: logged with a short reference id that the member is shown and can quote.
@@ -66,6 +67,8 @@ def describe(error: BaseException, locale: discord.Locale | str | None, catalog:
         return t(locale, "admin.not_admin")
     if isinstance(error, app_commands.NoPrivateMessage):
         return t(locale, "error.guild_only")
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        return t(locale, "error.command_outdated")
     if not isinstance(error, CorobotError):
         raise LookupError(type(error).__name__)
     text = error_text(error, locale)

@@ -61,3 +61,15 @@ async def test_a_form_no_feature_knows_is_answered(quiz_env):
         assert sent.original is not None and sent.original.ephemeral
         assert "This form is no longer active" in sent.original.content
         assert not live.game.current.submissions
+
+
+async def test_a_command_this_version_no_longer_has_is_answered(make_env):
+    async with make_env() as env:
+        fd = env.fd
+        li = fd.add_user("li", locale="zh-CN")
+        ghost = {"id": "1", "name": "runs", "type": 1, "options": [], "guild_id": str(fd.guild)}  # renamed since
+        ix = fd.interactions.new(li, 2, ghost, channel_id=fd.channel)
+        await fd.dispatch("INTERACTION_CREATE", ix.payload)
+        await ix.wait_response(10)
+        assert ix.original is not None and ix.original.ephemeral
+        assert "这个命令已经改变" in ix.original.content
