@@ -16,14 +16,13 @@ def progress_text(progress: Progress, locale: str) -> str:
     lessons = {"started": len(progress.lessons_started), "completed": len(progress.lessons_completed)}
     runs = {"runs": progress.examples_run, "ok": progress.runs_ok}
     quiz = {"answers": progress.answers, "correct": progress.correct, "accuracy": accuracy, "points": progress.points}
-    return "\n".join(
-        [
-            t(locale, "progress.title"),
-            t(locale, "progress.lessons", completed_ids=completed, **lessons),
-            t(locale, "progress.runs", **runs),
-            t(locale, "progress.quiz", **quiz),
-        ]
-    )
+    lines = [
+        t(locale, "progress.title"),
+        t(locale, "progress.lessons", completed_ids=completed, **lessons),
+        t(locale, "progress.runs", **runs),
+        t(locale, "progress.quiz", **quiz),
+    ]
+    return clip("\n".join(lines), MESSAGE_LIMIT)
 
 
 def leaderboard_text(rows: list[tuple[int, int, int]], period: str, locale: str) -> str:
