@@ -222,9 +222,9 @@ class ConsoleApp:
             return
         lesson, example = found
         if not lesson.supported():
-            version = sys.version.split()[0]
-            needs = {"lesson": lesson.id, "required": lesson.requires_python, "version": version}
-            self.console.print(Text(t(self.locale, "console.unsupported", **needs)))
+            required, version = lesson.requires_python, sys.version.split()[0]
+            text = t(self.locale, "console.unsupported", lesson=lesson.id, required=required, version=version)
+            self.console.print(Text(text))
             return
         try:
             record = await run_example(
@@ -256,12 +256,20 @@ class ConsoleApp:
         if self.storage is None:
             self.console.print(Text(t(self.locale, "console.no_progress"), style="yellow"))
             return
-        found = await self.storage.progress(CONSOLE_GUILD, CONSOLE_USER)
-        accuracy = "—" if found.accuracy is None else f"{found.accuracy:.0%}"
-        lessons = {"started": len(found.lessons_started), "completed": len(found.lessons_completed)}
-        runs = {"runs": found.examples_run, "ok": found.runs_ok}
-        quiz = {"answers": found.answers, "accuracy": accuracy, "points": found.points}
-        text = t(self.locale, "console.progress", **lessons, **runs, **quiz)
+        p = await self.storage.progress(CONSOLE_GUILD, CONSOLE_USER)
+        accuracy = "—" if p.accuracy is None else f"{p.accuracy:.0%}"
+        started, completed = len(p.lessons_started), len(p.lessons_completed)
+        text = t(
+            self.locale,
+            "console.progress",
+            started=started,
+            completed=completed,
+            runs=p.examples_run,
+            ok=p.runs_ok,
+            answers=p.answers,
+            accuracy=accuracy,
+            points=p.points,
+        )
         self.console.print(text, markup=False, highlight=False)
 
     def _started(self, handle: RunHandle) -> None:

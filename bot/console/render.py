@@ -143,13 +143,13 @@ def summary_lines(record: RunRecord, verdict: Verdict, locale: str | None) -> li
         out.append((t(locale, "console.error", error=finished.error), ""))
     want = verdict.expect_elapsed
     if want is not None and verdict.elapsed_ok is not None and verdict.elapsed is not None:
-        target = {"seconds": _seconds(want.seconds), "tolerance": _seconds(want.tolerance)}
+        seconds, tolerance, took = _seconds(want.seconds), _seconds(want.tolerance), verdict.elapsed
         if verdict.elapsed_ok:
-            out.append((t(locale, "console.time_ok", **target), "green"))
+            out.append((t(locale, "console.time_ok", seconds=seconds, tolerance=tolerance), "green"))
         else:
-            diff = verdict.elapsed - want.seconds
-            took = {"elapsed": verdict.elapsed, "diff": f"{'+' if diff >= 0 else '-'}{abs(diff):.3f}"}
-            out.append((t(locale, "console.time_off", **target, **took), "red"))
+            diff = f"{'+' if took >= want.seconds else '-'}{abs(took - want.seconds):.3f}"
+            text = t(locale, "console.time_off", seconds=seconds, tolerance=tolerance, elapsed=took, diff=diff)
+            out.append((text, "red"))
     if verdict.output is not None:
         out.append((difference_text(verdict.output, language_of(locale)), "red"))
     elif verdict.output_ok and verdict.expected_lines is not None:

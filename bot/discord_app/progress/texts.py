@@ -11,16 +11,15 @@ PERIODS = {"week": "progress.period.week", "month": "progress.period.month", "al
 
 
 def progress_text(progress: Progress, locale: str) -> str:
-    accuracy = "—" if progress.accuracy is None else f"{progress.accuracy:.0%}"
-    completed = ", ".join(f"`{x}`" for x in progress.lessons_completed[:20]) or "—"
-    lessons = {"started": len(progress.lessons_started), "completed": len(progress.lessons_completed)}
-    runs = {"runs": progress.examples_run, "ok": progress.runs_ok}
-    quiz = {"answers": progress.answers, "correct": progress.correct, "accuracy": accuracy, "points": progress.points}
+    p = progress
+    accuracy = "—" if p.accuracy is None else f"{p.accuracy:.0%}"
+    ids = ", ".join(f"`{x}`" for x in p.lessons_completed[:20]) or "—"
+    started, completed = len(p.lessons_started), len(p.lessons_completed)
     lines = [
         t(locale, "progress.title"),
-        t(locale, "progress.lessons", completed_ids=completed, **lessons),
-        t(locale, "progress.runs", **runs),
-        t(locale, "progress.quiz", **quiz),
+        t(locale, "progress.lessons", started=started, completed=completed, completed_ids=ids),
+        t(locale, "progress.runs", runs=p.examples_run, ok=p.runs_ok),
+        t(locale, "progress.quiz", answers=p.answers, correct=p.correct, accuracy=accuracy, points=p.points),
     ]
     return clip("\n".join(lines), MESSAGE_LIMIT)
 

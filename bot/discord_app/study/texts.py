@@ -49,6 +49,9 @@ def summary_text(session: StudySession, summary: SessionSummary, locale: str) ->
     ]
     for m in summary.members[:30]:
         accuracy = "—" if m.accuracy is None else f"{m.accuracy:.0%}"
-        row = {"user": mention(m.user_id), "points": m.points, "right": m.correct, "of": m.answered}
-        out.append(t(locale, "study.member_row", accuracy=accuracy, **row))
+        user = mention(m.user_id)
+        row = t(
+            locale, "study.member_row", user=user, points=m.points, right=m.correct, of=m.answered, accuracy=accuracy
+        )
+        out.append(row)
     return clip("\n".join(out), MESSAGE_LIMIT)
