@@ -28,7 +28,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.config import Settings, discord_token, load_settings
-from bot.console import ConsoleApp, run_example
+from bot.console import ConsoleApp, show_run
 from bot.console.ports import resolve, unknown_message
 from bot.core.catalog import Catalog
 from bot.core.check import check_lessons
@@ -207,7 +207,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             record = await record_run(runner, example, on_event=emit)
         else:
             console = Console(highlight=False)
-            record = await run_example(console, runner, lesson, example, settings.locale, width=args.width)
+            record = await show_run(console, runner, lesson, example, settings.locale, width=args.width)
     return 0 if record.status == Status.OK else 1
 
 

@@ -76,7 +76,7 @@ class LineReader:
         self._queue.put_nowait(None)
 
 
-async def run_example(
+async def show_run(
     console: Console,
     runner: RunnerPort,
     lesson: Lesson,
@@ -227,7 +227,7 @@ class ConsoleApp:
             self.console.print(Text(text))
             return
         try:
-            record = await run_example(
+            record = await show_run(
                 self.console, self.runner, lesson, example, self.locale, width=self.width, on_start=self._started
             )
         except RunnerError as exc:

@@ -56,7 +56,7 @@ def name_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-async def run_example(
+async def run_for_check(
     runner: ExampleRunner, example: Example, describe: Callable[[BaseException], str] = name_error
 ) -> Outcome:
     """Run `example` once; never raises (except on cancellation).  `describe` words a runner's refusal."""
@@ -106,7 +106,7 @@ def question_problem(question: Question, outcome: Outcome) -> tuple[bool, str]:
     """(ok, explanation) for a `predict_output` / `predict_time` question against its example's run."""
     if isinstance(outcome, str):
         return False, f"example {question.example!r} has no result: {outcome}"
-    assert outcome.finished is not None  # `run_example` returns only finished records
+    assert outcome.finished is not None  # `run_for_check` returns only finished records
     if isinstance(question, PredictOutputQuestion):
         difference = compare_output(question.answer, outcome.stdout())
         if difference is not None:
@@ -192,7 +192,7 @@ async def check_lessons(
 
     async def one(example: Example) -> Outcome:
         async with gate:
-            return await run_example(runner, example, describe)
+            return await run_for_check(runner, example, describe)
 
     runs: dict[tuple[str, str], asyncio.Task[Outcome]] = {}
     try:

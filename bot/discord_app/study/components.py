@@ -74,7 +74,7 @@ class RunExampleButton(CardButton, template=rf"cs:r:{SID}"):
     LETTER, LABEL = "r", "study.run"
 
     async def act(self, studies: StudyService, interaction: Interaction) -> None:
-        await studies.run_example(interaction, self.session_id)
+        await studies.run_section_example(interaction, self.session_id)
 
 
 class AskQuestionButton(CardButton, template=rf"cs:q:{SID}"):

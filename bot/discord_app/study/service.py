@@ -199,7 +199,7 @@ class StudyService:
         self._start_auto(p.live)
         await self._changed(p.live, interaction)
 
-    async def run_example(self, interaction: Interaction, session_id: str) -> None:
+    async def run_section_example(self, interaction: Interaction, session_id: str) -> None:
         p = self.press(interaction, session_id)
         session = p.live.session
         session.check_host(p.user, is_admin=p.admin)
