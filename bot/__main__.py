@@ -10,6 +10,7 @@ a front-end.  Nothing else in the package builds shared resources.
       lessons check [DIR] [--require-locales en,zh-CN]
       lessons schema [--output PATH]
       discord                                  the Discord bot (default when DISCORD_TOKEN is set)
+      db migrate | db copy --to URL [--replace] | db backup FILE [--force]
 """
 
 from __future__ import annotations
@@ -32,14 +33,16 @@ from bot.console import ConsoleApp, show_run
 from bot.console.ports import resolve, unknown_message
 from bot.core.catalog import Catalog
 from bot.core.check import check_lessons
-from bot.core.errors import ConfigError, CorobotError, UnknownExample, UnknownLesson
+from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExample, UnknownLesson
 from bot.core.events import Event, Status, event_to_dict
 from bot.core.lessons import Example, Lesson
 from bot.core.record import record_run
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
-from bot.locales.wording import error_text, failure_text
-from bot.storage.sqlite import SqliteStorage, StorageError
+from bot.locales.wording import failure_text
+from bot.storage.faults import redact
+from bot.storage.sql import SqlStorage
+from bot.storage.url import default_url, scheme, sqlite_path, storage_for
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     schema = lesson_commands.add_parser("schema", parents=[common], help="write the lesson JSON schema")
     schema.add_argument("--output", type=Path, default=DEFAULT_SCHEMA, help=f"default: {DEFAULT_SCHEMA}")
     commands.add_parser("discord", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
+    db = commands.add_parser("db", parents=[common], help="the database: migrate, copy to PostgreSQL, back up")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("migrate", parents=[common], help="apply the schema migrations it lacks (idempotent)")
+    copy = db_commands.add_parser("copy", parents=[common], help="copy the SQLite database into PostgreSQL, online")
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host:5432/database")
+    copy.add_argument("--replace", action="store_true", help="empty the target first if it holds rows")
+    backup = db_commands.add_parser("backup", parents=[common], help="back up the SQLite database, online")
+    backup.add_argument("file", type=Path, metavar="FILE", help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     return parser
 
 
@@ -162,13 +174,19 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_console(settings))
 
 
-def database_path(settings: Settings) -> Path:
-    return settings.data_dir / DATABASE_NAME
+def database_url(settings: Settings) -> str:
+    """`storage.url`, else the SQLite file in `data_dir`."""
+    return settings.storage.url or default_url(settings.data_dir)
+
+
+def open_storage(settings: Settings) -> SqlStorage:
+    """The configured storage, not yet opened; raises ConfigError for an unusable URL."""
+    return storage_for(database_url(settings), busy_timeout=settings.storage.busy_timeout)
 
 
 async def _console(settings: Settings) -> int:
     catalog = _catalog(settings.lessons_dir)
-    storage = SqliteStorage(database_path(settings))
+    storage = open_storage(settings)
     await storage.open()
     try:
         async with Runner(settings.runner) as runner:
@@ -283,7 +301,7 @@ async def _discord(settings: Settings) -> int:
             "(or run `corobot console` to use corobot in this terminal)"
         )
     catalog = _catalog(settings.lessons_dir)
-    storage = SqliteStorage(database_path(settings))
+    storage = open_storage(settings)
     try:
         await storage.open()
     except StorageError as exc:
@@ -301,15 +319,43 @@ async def _discord(settings: Settings) -> int:
         await storage.close()
 
 
+def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage import admin  # asyncpg only for these commands
+
+    url = database_url(settings)
+    shown = redact(url)
+    if args.db_command == "migrate":
+        before, after = asyncio.run(admin.migrate(open_storage(settings)))
+        done = f"migrated from version {before}" if after != before else "up to date"
+        print(f"{shown}: schema version {after} ({done})")
+        return 0
+    if args.db_command == "copy":
+        if scheme(url) != "sqlite":
+            raise CommandError(f"db copy copies a SQLite database to PostgreSQL; storage.url is {shown}")
+        if scheme(args.to) != "postgresql":
+            raise CommandError(f"--to must be a postgresql:// URL, not {redact(args.to)}")
+        report = asyncio.run(admin.copy_to_postgres(sqlite_path(url), args.to, replace=args.replace))
+        for table, count in report.rows.items():
+            print(f"  {table:<16} {count:>9} rows")
+        replaced = f" (replaced {report.replaced})" if report.replaced else ""
+        print(f"copied {report.total} rows{replaced} from {shown} to {redact(args.to)}; row counts verified")
+        return 0
+    if scheme(url) != "sqlite":
+        print(admin.pg_dump_command(url, args.file))
+        raise CommandError("db backup backs up a SQLite file; for PostgreSQL use pg_dump, e.g. the command above")
+    counts = admin.backup_sqlite(sqlite_path(url), args.file, overwrite=args.force)
+    rows = ", ".join(f"{table} {n}" for table, n in counts.items())
+    print(f"backed up {shown} to {args.file} ({args.file.stat().st_size} bytes; {rows}); integrity check ok")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "console": _cmd_console,
     "run": _cmd_run,
     "lessons": _cmd_lessons,
     "discord": _cmd_discord,
+    "db": _cmd_db,
 }
-
-
-DATABASE_NAME = "corobot.sqlite3"
 
 
 def choose_command(command: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -333,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[command](args, settings)
     except CorobotError as exc:
-        print(f"corobot: {error_text(exc, settings.locale, repr)}", file=sys.stderr)
+        print(f"corobot: {failure_text(exc, settings.locale)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

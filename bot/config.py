@@ -67,6 +67,15 @@ class DiscordSettings(_Section):
     gateway_url: str = "wss://gateway.discord.gg"
 
 
+class StorageSettings(_Section):
+    url: str | None = Field(
+        default=None,
+        pattern=r"^(sqlite|postgresql|postgres)://",
+        description="sqlite:///PATH or postgresql://user@host/db; null = corobot.sqlite3 in data_dir",
+    )
+    busy_timeout: float = Field(default=5.0, gt=0, description="seconds a write waits for another's lock")
+
+
 class Settings(_Section):
     lessons_dir: Path = Path("lessons")
     data_dir: Path = Path("data")
@@ -74,6 +83,7 @@ class Settings(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
 
 def discord_token(environ: Mapping[str, str] | None = None) -> str | None:

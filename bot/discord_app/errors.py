@@ -23,7 +23,7 @@ import discord
 from discord import app_commands
 
 from bot.core.catalog import Catalog
-from bot.core.errors import CorobotError, UnknownExample
+from bot.core.errors import CorobotError, StorageError, UnknownExample
 from bot.discord_app.context import NO_PINGS, Interaction, services_of
 from bot.discord_app.i18n import error_text, t
 from bot.discord_app.markdown import MESSAGE_LIMIT, clip
@@ -107,7 +107,10 @@ async def report_error(interaction: Interaction, error: BaseException) -> None:
     original = unwrap(error)
     try:
         text = describe(original, interaction.locale, services_of(interaction.client).catalog)
-        log.info("interaction %s by %s refused: %s", interaction.id, interaction.user.id, original)
+        if isinstance(original, StorageError):  # the member is told in general terms; the operator in full
+            log.warning("interaction %s by %s: %s", interaction.id, interaction.user.id, original)
+        else:
+            log.info("interaction %s by %s refused: %s", interaction.id, interaction.user.id, original)
     except LookupError:
         ref = secrets.token_hex(3)
         command = interaction.command.qualified_name if interaction.command else interaction.data

@@ -44,8 +44,11 @@ def error_text(error: CorobotError, locale: str | None, safe: Callable[[str], st
 
 
 def failure_text(exc: BaseException, locale: str | None = None) -> str:
-    """Any failure in `locale`: a domain error's message, else the exception's type and text."""
-    return error_text(exc, locale, repr) if isinstance(exc, CorobotError) else f"{type(exc).__name__}: {exc}"
+    """Any failure for an operator's terminal: a domain error's English detail when it has one (a storage
+    error's says what failed, where and what to do), else its message in `locale`; else the exception."""
+    if isinstance(exc, CorobotError):
+        return exc.detail or error_text(exc, locale, repr)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def difference_text(diff: OutputDifference, language: str, quote: Callable[[str], str] = repr) -> str:

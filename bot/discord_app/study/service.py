@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import discord
 
 from bot.config import DiscordSettings
 from bot.core.catalog import Catalog
-from bot.core.errors import CorobotError
+from bot.core.errors import CorobotError, StorageConflict
 from bot.core.quiz import QuizError
 from bot.core.sessions import SessionStatus, StudySession
 from bot.core.storage import Storage
@@ -116,7 +115,7 @@ class StudyService:
         self.by_channel[channel_id] = live.id
         try:
             await self.storage.save_session(live.id, guild_id, channel_id, live.state())
-        except sqlite3.IntegrityError:
+        except StorageConflict:
             self.by_channel.pop(channel_id, None)
             raise SessionBusy() from None
         self.live[live.id] = live

@@ -142,3 +142,15 @@ async def test_several_choices_in_a_menu_and_seconds_on_buttons(quiz_env):
         assert [b["label"] for row in buttons.components for b in row["components"]] == ["0.5 s", "1 s"]
         answered = await fd.click(bob, buttons, custom_id(buttons, r"cq:c:\w+:1:0$"))
         assert "Your answer: **0.5 s**" in reply(answered)
+
+
+async def test_a_database_fault_is_told_in_general_terms_in_the_member_s_language(quiz_env):
+    async with quiz_env(window=30.0) as env:
+        alice, li = env.fd.add_user("alice"), env.fd.add_user("li", locale="zh-CN")
+        await env.fd.slash(alice, "quiz", {"lesson": "tasks", "count": 1})
+        question = await env.question(1)
+        await env.storage.close()  # the database goes away under the bot
+        text = reply(await env.fd.click(li, question, custom_id(question, r"cq:c:\w+:0:0$")))
+        assert text == "暂时无法连接 corobot 的数据库。请稍后再试。"
+        assert str(env.db_path) not in text
+        await env.storage.open()  # back, so the bot can stop cleanly
