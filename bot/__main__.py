@@ -146,11 +146,12 @@ def configure_logging(level: str, log_file: Path | None = None) -> None:
 # --- shared pieces ------------------------------------------------------------------------------------
 
 
-def _catalog(root: Path, *, load: bool = True) -> Catalog:
-    """The catalog over `root`, loaded (load errors logged as warnings) unless `load` is False."""
+def _catalog(root: Path, *, load: bool = True, cache_dir: Path | None = None) -> Catalog:
+    """The catalog over `root`, loaded (load errors logged as warnings) unless `load` is False; parsed lesson
+    files are cached in `cache_dir` (the data folder's `cache/`)."""
     if not root.is_dir():
         raise CommandError(f"lessons folder {str(root)!r} does not exist (set lessons_dir or pass --lessons DIR)")
-    catalog = Catalog(root)
+    catalog = Catalog(root, cache_dir=cache_dir)
     if not load:
         return catalog
     report = catalog.load()
@@ -184,8 +185,13 @@ def open_storage(settings: Settings) -> SqlStorage:
     return storage_for(database_url(settings), busy_timeout=settings.storage.busy_timeout)
 
 
+def lesson_cache_dir(settings: Settings) -> Path:
+    """Where parsed lesson files are cached (safe to delete: it is rebuilt on the next load)."""
+    return settings.data_dir / "cache"
+
+
 async def _console(settings: Settings) -> int:
-    catalog = _catalog(settings.lessons_dir)
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     storage = open_storage(settings)
     await storage.open()
     try:
@@ -212,7 +218,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = _catalog(settings.lessons_dir)
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     lesson, example = _resolve(catalog, args.ref, settings.locale)
     if not lesson.supported():
         raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
@@ -239,7 +245,7 @@ def _cmd_lessons(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _lessons_list(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = _catalog(settings.lessons_dir)
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     lessons = catalog.lessons()
     if args.json:
         rows = [
@@ -271,7 +277,8 @@ def _lessons_check(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _check(args: argparse.Namespace, settings: Settings) -> int:
     root: Path = args.dir or settings.lessons_dir
-    catalog = _catalog(root, load=False)  # check_lessons loads it and reports every error itself
+    # check_lessons loads it and reports every error itself
+    catalog = _catalog(root, load=False, cache_dir=lesson_cache_dir(settings))
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
     async with Runner(settings.runner) as runner:
         describe = functools.partial(failure_text, locale=settings.locale)
@@ -300,7 +307,7 @@ async def _discord(settings: Settings) -> int:
             "DISCORD_TOKEN is not set: export the bot token from the Discord developer portal "
             "(or run `corobot console` to use corobot in this terminal)"
         )
-    catalog = _catalog(settings.lessons_dir)
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     storage = open_storage(settings)
     try:
         await storage.open()
