@@ -1,6 +1,6 @@
 """Runner figures: warm-worker start vs a fresh interpreter, and 1/50/200 concurrent two-task runs.
 
-    python benchmarks/runner.py [--sandbox auto|off] [--samples 40] [--no-layers] [--burst-layers]
+    python -m benchmarks.runner [--sandbox auto|off] [--samples 40] [--no-layers] [--burst-layers]
 
 It also prices each isolation layer (cgroup per run, private namespaces, seccomp): the warm start with each
 switched off in turn (`--no-layers` skips that); `--burst-layers` repeats the 200-run burst with all three off.
@@ -17,12 +17,13 @@ import logging
 import statistics
 import sys
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from bot.config import RunnerSettings
 from bot.core.events import Finished, Output
 from bot.core.runner import Runner, RunnerLimits
+from bot.core.runner.limits import Mode
 from bot.core.runner.sandbox import UID_BLOCK
 
 log = logging.getLogger(__name__)
@@ -160,26 +161,35 @@ async def concurrent(runner: Runner, n: int) -> dict[str, float]:
     }
 
 
-LAYERS: list[tuple[str, dict[str, object]]] = [
-    ("all layers (default)", {}),
-    ("without cgroups", {"cgroups": "off"}),
-    ("without namespaces", {"namespaces": False}),
-    ("without seccomp", {"seccomp": False}),
-    ("bubblewrap + rlimits only", {"cgroups": "off", "namespaces": False, "seccomp": False}),
+@dataclass(frozen=True)
+class Layers:
+    """The isolation layers a run gets (a service keeps all three; the settings do not offer switching them)."""
+
+    cgroups: Mode = "auto"
+    namespaces: bool = True
+    seccomp: bool = True
+
+
+LAYERS: list[tuple[str, Layers]] = [
+    ("all layers (default)", Layers()),
+    ("without cgroups", Layers(cgroups="off")),
+    ("without namespaces", Layers(namespaces=False)),
+    ("without seccomp", Layers(seccomp=False)),
+    ("bubblewrap + rlimits only", Layers(cgroups="off", namespaces=False, seccomp=False)),
 ]
 
 
-def limits(args: argparse.Namespace, **overrides: object) -> RunnerLimits:
-    values: dict[str, object] = {"sandbox": args.sandbox, "max_concurrent": 200, "queue_size": 200, "per_user": 1000}
-    values.update(overrides)
-    return RunnerLimits(**values)  # type: ignore[arg-type]
+def limits(args: argparse.Namespace, layers: Layers = Layers()) -> RunnerLimits:
+    """The runner's limits as a service builds them (`settings.runner.limits()`), with `layers` switched."""
+    settings = RunnerSettings(sandbox=args.sandbox, max_concurrent=200, queue_size=200, per_user=1000)
+    return replace(settings.limits(), cgroups=layers.cgroups, namespaces=layers.namespaces, seccomp=layers.seccomp)
 
 
 async def layer_costs(args: argparse.Namespace) -> None:
     """Warm start with each isolation layer switched off in turn: what each one costs per run."""
     rows = []
-    for label, overrides in LAYERS:
-        async with Runner(limits(args, **overrides)) as runner:
+    for label, layers in LAYERS:
+        async with Runner(limits(args, layers)) as runner:
             await warm_first_output(runner, 5)
             values = await warm_first_output(runner, args.samples)
             burst = await warm_first_output(runner, args.samples, gap=0.0)
@@ -227,7 +237,7 @@ async def main() -> None:
         print("\nconcurrent two-task runs (ideal: both lines at +1.000 s)")
         await bursts(runner)
     if args.burst_layers:
-        async with Runner(limits(args, **LAYERS[-1][1])) as bare:
+        async with Runner(limits(args, LAYERS[-1][1])) as bare:
             print(f"\nthe same without cgroups, namespaces and seccomp ({bare.describe()})")
             await bursts(bare)
     if args.layers:

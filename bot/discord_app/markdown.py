@@ -1,9 +1,12 @@
-"""Text that cannot leave its Discord code span or code block (a leaf module: no discord import).
+"""Text that is safe in a Discord message: it cannot leave its code span or code block, and fits the limits.
 
 One escaping rule for everything a program or a member wrote (output lines, exception texts, tracebacks,
-answers): `code_safe` strips terminal escapes and control characters and breaks every run of backticks
-with a zero-width space, so nothing can close a ``` block; `inline_code` also turns newlines and
-backticks into look-alikes, because a single backtick or a line break already ends an inline span.
+answers, filters typed into a command): `strip_control` (the core's, shared with the console) removes terminal
+escape sequences, control characters and bidi overrides; `code_safe` also breaks every run of backticks with a
+zero-width space, so nothing can close the ``` block it sits in; `inline_code` makes a whole inline span and
+turns newlines and backticks into look-alikes, because a single backtick or a line break already ends one.
+Pings are prevented separately: every message goes out with `AllowedMentions.none()`.  A leaf of the front-end:
+no discord import.
 """
 
 from __future__ import annotations
@@ -12,17 +15,13 @@ import re
 
 from bot.core.runner.text import strip_control
 
+MESSAGE_LIMIT = 2000  # characters of a message's content
 ZWSP = "\u200b"
 GRAVE = "\u02cb"  # ˋ: looks like a backtick, ends nothing
 NEWLINE = " \u21b5 "  # ↵
 _BACKTICKS = re.compile(r"`(?=`)")
 
-__all__ = ["ZWSP", "clip", "code_block", "code_safe", "inline_code", "strip_ansi"]
-
-
-def strip_ansi(text: str) -> str:
-    """Remove ANSI escape sequences and control characters (tabs and newlines are kept)."""
-    return strip_control(text)
+__all__ = ["MESSAGE_LIMIT", "ZWSP", "clip", "code_block", "code_safe", "inline_code", "strip_control"]
 
 
 def code_safe(text: str) -> str:

@@ -9,15 +9,17 @@ from rich.console import Console
 from bot.console.render import event_text, print_summary
 from bot.core.events import Finished, Output, Started, Status, TaskEvent
 from bot.core.record import RunRecord
+from bot.locales import t
 
 ESCAPES = "\x1b]0;pwned title\x07\x1b]8;;https://evil.example\x07link\x1b]8;;\x07\x1b[2J\x1b[31mred\x9b1m\x00bell\x07"
 
 
 def test_output_lines_lose_their_escape_sequences() -> None:
-    text = event_text(Output("stdout", "hi " + ESCAPES, 0.5))
-    assert text is not None
-    assert "\x1b" not in text.plain and "\x07" not in text.plain and "\x9b" not in text.plain
-    assert "link" in text.plain and "red" in text.plain
+    for stream in ("stdout", "stderr"):
+        text = event_text(Output(stream, "hi " + ESCAPES, 0.5))
+        assert text is not None
+        assert "\x1b" not in text.plain and "\x07" not in text.plain and "\x9b" not in text.plain
+        assert "link" in text.plain and "red" in text.plain
 
 
 def test_summary_timeline_and_traceback_lose_them_too() -> None:
@@ -35,9 +37,14 @@ def test_summary_timeline_and_traceback_lose_them_too() -> None:
     assert "E: " in shown and "timeline" in shown
 
 
-def test_untrusted_timings_are_said() -> None:
-    out = io.StringIO()
-    console = Console(file=out, force_terminal=False, width=80, color_system=None)
+def test_untrusted_timings_are_said_in_the_console_s_language() -> None:
     record = RunRecord.from_events([Started(), Finished(Status.OK, 0.3, exit_code=0, timings_trusted=False)])
-    print_summary(console, record, None, "en")
-    assert "timings not trusted" in out.getvalue()
+    for locale, words in (("en", "timings not trusted"), ("zh-CN", "计时不可信")):
+        out = io.StringIO()
+        console = Console(file=out, force_terminal=False, width=120, color_system=None)
+        print_summary(console, record, None, locale)
+        assert t(locale, "run.timings_untrusted") in out.getvalue() and words in out.getvalue()
+    out = io.StringIO()
+    trusted = RunRecord.from_events([Started(), Finished(Status.OK, 0.3, exit_code=0)])
+    print_summary(Console(file=out, force_terminal=False, width=120, color_system=None), trusted, None, "en")
+    assert "timings not trusted" not in out.getvalue()
