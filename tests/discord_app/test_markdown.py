@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.discord_app.markdown import ZWSP, code_block, code_safe, inline_code
+from bot.discord_app.markdown import ZWSP, code_block, code_safe, inline_code, strip_control
 
 HOSTILE = "boom`\n[click here](https://evil.example) ``` @everyone \x1b]8;;https://x\x07link\x1b]8;;\x07 \x1b[31mred"
 
@@ -21,3 +21,8 @@ def test_code_block_text_cannot_close_the_block() -> None:
     assert "```" not in inner and f"`{ZWSP}`" in inner
     assert "\x1b" not in block and "\x07" not in block
 
+
+def test_bidi_overrides_and_line_separators_are_removed() -> None:
+    tricky = "ok\u202eevil\u2066x\u2069\u2028y"
+    assert strip_control(tricky) == "okevilxy"
+    assert "\u202e" not in code_safe(tricky) and "\u202e" not in inline_code(tricky)
