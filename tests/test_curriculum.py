@@ -39,6 +39,8 @@ COURSE = [
     "contextvars",
     "debugging-asyncio",
     "how-corobot-works",
+    "event-loop-internals",
+    "streams-and-subprocesses",
 ]
 # The seed tutorial's sections (../shared/seed/python-coroutines-tutorial.zh.md), in its order.
 SEED = [
