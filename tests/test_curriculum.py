@@ -41,6 +41,7 @@ COURSE = [
     "how-corobot-works",
     "event-loop-internals",
     "streams-and-subprocesses",
+    "loop-from-threads",
 ]
 # The seed tutorial's sections (../shared/seed/python-coroutines-tutorial.zh.md), in its order.
 SEED = [
