@@ -42,6 +42,7 @@ COURSE = [
     "event-loop-internals",
     "streams-and-subprocesses",
     "loop-from-threads",
+    "graceful-shutdown",
 ]
 # The seed tutorial's sections (../shared/seed/python-coroutines-tutorial.zh.md), in its order.
 SEED = [
