@@ -43,6 +43,7 @@ COURSE = [
     "streams-and-subprocesses",
     "loop-from-threads",
     "graceful-shutdown",
+    "running-loop-errors",
 ]
 # The seed tutorial's sections (../shared/seed/python-coroutines-tutorial.zh.md), in its order.
 SEED = [
