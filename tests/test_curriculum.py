@@ -44,6 +44,7 @@ COURSE = [
     "loop-from-threads",
     "graceful-shutdown",
     "running-loop-errors",
+    "taskgroup-gather-in-depth",
 ]
 # The seed tutorial's sections (../shared/seed/python-coroutines-tutorial.zh.md), in its order.
 SEED = [
