@@ -45,6 +45,7 @@ COURSE = [
     "graceful-shutdown",
     "running-loop-errors",
     "taskgroup-gather-in-depth",
+    "eager-tasks-barrier-futures",
 ]
 # The seed tutorial's sections (../shared/seed/python-coroutines-tutorial.zh.md), in its order.
 SEED = [
