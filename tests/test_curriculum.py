@@ -46,6 +46,7 @@ COURSE = [
     "running-loop-errors",
     "taskgroup-gather-in-depth",
     "eager-tasks-barrier-futures",
+    "testing-async-code",
 ]
 # The seed tutorial's sections (../shared/seed/python-coroutines-tutorial.zh.md), in its order.
 SEED = [
