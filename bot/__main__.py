@@ -10,6 +10,7 @@ a front-end.  Nothing else in the package builds shared resources.
       lessons check [DIR] [--require-locales en,zh-CN]
       lessons schema [--output PATH]
       discord                                  the Discord bot (default when DISCORD_TOKEN is set)
+      db migrate | db copy --to URL [--replace] | db backup FILE [--force]
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ from bot.console import ConsoleApp, run_example
 from bot.console.ports import resolve, unknown_message
 from bot.core.catalog import Catalog
 from bot.core.check import check_lessons
-from bot.core.errors import ConfigError, CorobotError, UnknownExample, UnknownLesson
+from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExample, UnknownLesson
 from bot.core.events import Status, event_to_dict
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
-from bot.storage.sqlite import SqliteStorage, StorageError
+from bot.storage.faults import redact
+from bot.storage.sql import SqlStorage
+from bot.storage.url import default_url, scheme, sqlite_path, storage_for
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     schema = lesson_commands.add_parser("schema", parents=[common], help="write the lesson JSON schema")
     schema.add_argument("--output", type=Path, default=DEFAULT_SCHEMA, help=f"default: {DEFAULT_SCHEMA}")
     commands.add_parser("discord", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
+    db = commands.add_parser("db", parents=[common], help="the database: migrate, copy to PostgreSQL, back up")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("migrate", parents=[common], help="apply the schema migrations it lacks (idempotent)")
+    copy = db_commands.add_parser("copy", parents=[common], help="copy the SQLite database into PostgreSQL, online")
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host:5432/database")
+    copy.add_argument("--replace", action="store_true", help="empty the target first if it holds rows")
+    backup = db_commands.add_parser("backup", parents=[common], help="back up the SQLite database, online")
+    backup.add_argument("file", type=Path, metavar="FILE", help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     return parser
 
 
@@ -132,11 +144,12 @@ def configure_logging(level: str, log_file: Path | None = None) -> None:
 # --- shared pieces ------------------------------------------------------------------------------------
 
 
-def _catalog(root: Path, *, load: bool = True) -> Catalog:
-    """The catalog over `root`, loaded (load errors logged as warnings) unless `load` is False."""
+def _catalog(root: Path, *, load: bool = True, cache_dir: Path | None = None) -> Catalog:
+    """The catalog over `root`, loaded (load errors logged as warnings) unless `load` is False; parsed lesson
+    files are cached in `cache_dir` (the data folder's `cache/`)."""
     if not root.is_dir():
         raise CommandError(f"lessons folder {str(root)!r} does not exist (set lessons_dir or pass --lessons DIR)")
-    catalog = Catalog(root)
+    catalog = Catalog(root, cache_dir=cache_dir)
     if not load:
         return catalog
     report = catalog.load()
@@ -160,13 +173,24 @@ def _cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_console(settings))
 
 
-def database_path(settings: Settings) -> Path:
-    return settings.data_dir / DATABASE_NAME
+def database_url(settings: Settings) -> str:
+    """`storage.url`, else the SQLite file in `data_dir`."""
+    return settings.storage.url or default_url(settings.data_dir)
+
+
+def open_storage(settings: Settings) -> SqlStorage:
+    """The configured storage, not yet opened; raises ConfigError for an unusable URL."""
+    return storage_for(database_url(settings), busy_timeout=settings.storage.busy_timeout)
+
+
+def lesson_cache_dir(settings: Settings) -> Path:
+    """Where parsed lesson files are cached (safe to delete: it is rebuilt on the next load)."""
+    return settings.data_dir / "cache"
 
 
 async def _console(settings: Settings) -> int:
-    catalog = _catalog(settings.lessons_dir)
-    storage = SqliteStorage(database_path(settings))
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
+    storage = open_storage(settings)
     await storage.open()
     try:
         async with Runner(settings.runner) as runner:
@@ -192,7 +216,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = _catalog(settings.lessons_dir)
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     lesson, example = _resolve(catalog, args.ref)
     if not lesson.supported():
         raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
@@ -218,7 +242,7 @@ def _cmd_lessons(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _lessons_list(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = _catalog(settings.lessons_dir)
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     lessons = catalog.lessons()
     if args.json:
         rows = [
@@ -250,7 +274,8 @@ def _lessons_check(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _check(args: argparse.Namespace, settings: Settings) -> int:
     root: Path = args.dir or settings.lessons_dir
-    catalog = _catalog(root, load=False)  # check_lessons loads it and reports every error itself
+    # check_lessons loads it and reports every error itself
+    catalog = _catalog(root, load=False, cache_dir=lesson_cache_dir(settings))
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
     async with Runner(settings.runner) as runner:
         summary = await check_lessons(catalog, runner, require_locales=locales)
@@ -278,8 +303,8 @@ async def _discord(settings: Settings) -> int:
             "DISCORD_TOKEN is not set: export the bot token from the Discord developer portal "
             "(or run `corobot console` to use corobot in this terminal)"
         )
-    catalog = _catalog(settings.lessons_dir)
-    storage = SqliteStorage(database_path(settings))
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
+    storage = open_storage(settings)
     try:
         await storage.open()
     except StorageError as exc:
@@ -297,15 +322,44 @@ async def _discord(settings: Settings) -> int:
         await storage.close()
 
 
+def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage import admin  # asyncpg only for these commands
+
+    url = database_url(settings)
+    shown = redact(url)
+    if args.db_command == "migrate":
+        before, after = asyncio.run(admin.migrate(open_storage(settings)))
+        done = f"migrated from version {before}" if after != before else "up to date"
+        print(f"{shown}: schema version {after} ({done})")
+        return 0
+    if args.db_command == "copy":
+        if scheme(url) != "sqlite":
+            raise CommandError(f"db copy copies a SQLite database to PostgreSQL; storage.url is {shown}")
+        if scheme(args.to) != "postgresql":
+            raise CommandError(f"--to must be a postgresql:// URL, not {redact(args.to)}")
+        report = asyncio.run(admin.copy_to_postgres(sqlite_path(url), args.to, replace=args.replace))
+        for table, count in report.rows.items():
+            print(f"  {table:<16} {count:>9} rows")
+        replaced = f" (replaced {report.replaced})" if report.replaced else ""
+        print(f"copied {report.total} rows{replaced} from {shown} to {redact(args.to)}; row counts verified")
+        return 0
+    if scheme(url) != "sqlite":
+        print(admin.pg_dump_command(url, args.file))
+        raise CommandError("db backup backs up a SQLite file; for PostgreSQL use pg_dump, e.g. the command above")
+    counts = admin.backup_sqlite(sqlite_path(url), args.file, overwrite=args.force)
+    rows = ", ".join(f"{table} {n}" for table, n in counts.items())
+    print(f"backed up {shown} to {args.file} ({args.file.stat().st_size} bytes; {rows}); integrity check ok")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "console": _cmd_console,
     "run": _cmd_run,
     "lessons": _cmd_lessons,
     "discord": _cmd_discord,
+    "db": _cmd_db,
 }
 
-
-DATABASE_NAME = "corobot.sqlite3"
 
 
 def choose_command(command: str | None, environ: Mapping[str, str] | None = None) -> str:

@@ -59,3 +59,81 @@ class QueueFull(RunnerError):
 class RunnerClosed(RunnerError):
     def __init__(self) -> None:
         super().__init__("the runner is shutting down; try again after the restart")
+
+
+# --- storage --------------------------------------------------------------------------------------------
+
+
+class StorageError(CorobotError):
+    """The database could not do what was asked.
+
+    `str()` is for the operator's log: what failed, where (the file, or the server URL without its
+    password), the cause, and what to do.  Front-ends show users `message_id` (with `params`) instead, e.g.
+    "couldn't save, try again" for a `retryable` error; nothing committed before the error is ever lost.
+    """
+
+    message_id = "storage.failed"
+    retryable = False  # True: the same request may succeed once the fault clears (disk freed, lock released)
+    default_hint = ""
+
+    def __init__(self, operation: str, target: str, cause: str, hint: str | None = None) -> None:
+        self.operation = operation
+        self.target = target
+        self.cause = cause
+        self.hint = self.default_hint if hint is None else hint
+        message = f"cannot {operation}: {target}: {cause}"
+        super().__init__(f"{message}. {self.hint}" if self.hint else message)
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {"operation": self.operation, "target": self.target, "cause": self.cause}
+
+
+class StorageUnavailable(StorageError):
+    """Not open, or the database server cannot be reached."""
+
+    message_id = "storage.unavailable"
+    retryable = True
+
+
+class StorageFull(StorageError):
+    message_id = "storage.full"
+    retryable = True
+    default_hint = "Free space on that disk; writes resume by themselves and nothing committed is lost"
+
+
+class StorageReadOnly(StorageError):
+    message_id = "storage.read_only"
+    retryable = True
+    default_hint = (
+        "Make the file and its folder writable again (or remount the file system read-write); "
+        "reads keep working and nothing committed is lost"
+    )
+
+
+class StorageBusy(StorageError):
+    """Another process holds a write lock for longer than the storage's busy timeout."""
+
+    message_id = "storage.busy"
+    retryable = True
+    default_hint = "Another process holds a write lock on the database; writes resume when it lets go"
+
+
+class StorageCorrupt(StorageError):
+    message_id = "storage.corrupt"
+    default_hint = (
+        "Stop corobot, move the file aside (keep it) and restore the latest backup "
+        "(README: Backup and restore); the file was left untouched"
+    )
+
+
+class StorageSchemaError(StorageError):
+    """The database's schema is newer than this corobot knows, or not corobot's."""
+
+    message_id = "storage.schema"
+
+
+class StorageConflict(StorageError):
+    """A uniqueness rule refused the write, e.g. a second active study session in one channel."""
+
+    message_id = "storage.conflict"

@@ -1,7 +1,11 @@
-"""The storage protocol the core depends on; `bot/storage/sqlite.py` is the default adapter.
+"""The storage protocol the core depends on; `bot/storage/sqlite.py` (the default) and
+`bot/storage/postgres.py` implement it, chosen by `storage.url`.
 
 Everything is scoped by guild (0 = the console).  Answers are keyed by (quiz, question, user), so a
-member who answers twice, or fifty members answering at once, are each recorded exactly once.
+member who answers twice, or fifty members answering at once, are each recorded exactly once.  Every method
+raises a `bot.core.errors.StorageError` subclass when the database fails (full, read-only, locked, gone,
+damaged; `StorageConflict` for a second active session in a channel): reads keep working through a write
+fault, and nothing committed before is lost.
 """
 
 from __future__ import annotations

@@ -1,215 +1,143 @@
 """SQLite storage through aiosqlite: one file in the data folder, WAL mode, versioned migrations.
 
-Every write is one transaction, so a crash or a full disk never leaves half a change behind and nothing
-committed before is lost.  A file that is not a database, is corrupt, or cannot be written is reported
-at start-up as a `StorageError` that names the file.
+One connection; writes take an asyncio lock and `BEGIN IMMEDIATE`, so transactions never interleave and
+another process's write lock is waited for up to `busy_timeout` seconds (then `StorageBusy`).  WAL lets
+reads go on while another process writes, and lets `corobot db backup` / `db copy` read a consistent
+snapshot while the bot keeps writing.  A file that is not a database, is damaged or cannot be written is
+reported at start-up as a `StorageError` that names the file; a fault while running (full disk, read-only
+file, lock) fails only the write that met it: reads go on, the connection stays usable, and writes resume
+once the fault clears.
+
+`synchronous=FULL`: each commit is on the disk before the write returns (an fsync of the WAL, ~0.1 ms here).
+With NORMAL, commits since the last checkpoint survive a crash of corobot but not of the machine, nor a file
+system the kernel forces read-only after a disk error: tests/storage/test_faults.py lost every row that way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.core.errors import CorobotError
-from bot.core.storage import AnswerRow, Period, Progress, RunRecordRow
-from bot.storage.migrations import MIGRATIONS
+from bot.core.errors import StorageCorrupt, StorageError, StorageUnavailable
+from bot.storage.faults import sqlite_fault
+from bot.storage.migrations import MIGRATIONS, Dialect
+from bot.storage.sql import Row, SqlStorage
 
 log = logging.getLogger(__name__)
 
-_PERIOD_SECONDS = {"week": 7 * 86400, "month": 30 * 86400}
+OPEN_HINT = (
+    "Check that the file is a corobot database and that the data folder is writable; the file was left untouched"
+)
 
 
-class StorageError(CorobotError):
-    pass
+class SqliteStorage(SqlStorage):
+    """Implements `bot.core.storage.Storage` on one SQLite file."""
 
+    dialect: Dialect = "sqlite"
 
-class SqliteStorage:
-    """Implements `bot.core.storage.Storage`."""
-
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
+        super().__init__(str(path))
         self.path = path
+        self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()  # one connection: transactions must not interleave
 
     @property
     def db(self) -> aiosqlite.Connection:
         if self._db is None:
-            raise StorageError("storage is not open")
+            raise StorageUnavailable("use the database", self.target, "the storage is not open")
         return self._db
 
-    async def open(self) -> None:
+    async def open(self, *, migrate: bool = True) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
             await self._db.execute("PRAGMA journal_mode=WAL")
-            await self._db.execute("PRAGMA synchronous=NORMAL")
+            await self._db.execute("PRAGMA synchronous=FULL")  # see the module docstring
             await self._db.execute("PRAGMA foreign_keys=ON")
-            await self._db.execute("PRAGMA busy_timeout=5000")
+            await self._db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             async with self._db.execute("PRAGMA quick_check") as cur:
                 row = await cur.fetchone()
             if row is None or row[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {row[0] if row else 'no answer'}")
-            await self._migrate()
-        except (sqlite3.Error, OSError) as exc:
+                raise StorageCorrupt(
+                    "use the database", self.target, f"the integrity check failed: {row[0] if row else 'no answer'}"
+                )
+            if migrate:
+                await self.migrate()
+            else:
+                await self.check_version()
+        except (sqlite3.Error, OSError, StorageError) as exc:
             await self.close()
-            raise StorageError(
-                f"cannot use the database {self.path}: {exc}. Check that the file is a corobot database and "
-                "that the data folder is writable; the file was left untouched."
-            ) from None
+            error = sqlite_fault(exc, "use the database", self.path)
+            if type(error) is StorageError:  # no better diagnosis: say what to check
+                error = StorageError(error.operation, error.target, error.cause, OPEN_HINT)
+            raise error from None
 
     async def close(self) -> None:
         if self._db is not None:
             db, self._db = self._db, None
-            await db.close()
+            with suppress(sqlite3.Error, ValueError):
+                await db.close()
 
-    async def _migrate(self) -> None:
-        async with self.db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
-        if version > len(MIGRATIONS):
-            raise sqlite3.DatabaseError(
-                f"schema version {version} is newer than this corobot knows ({len(MIGRATIONS)}); upgrade corobot"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    async def schema_version(self) -> int:
+        [(version,)] = await self._fetch("read the schema version", "PRAGMA user_version")
+        return int(version)
+
+    async def migrate(self) -> tuple[int, int]:
+        before = version = await self.check_version()
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
             async with self._transaction() as db:
-                for statement in filter(str.strip, script.split(";")):
+                for statement in migration.statements("sqlite"):
                     await db.execute(statement)
                 await db.execute(f"PRAGMA user_version = {number}")
-            log.info("database %s migrated to schema version %d", self.path, number)
+            log.info("database %s migrated to schema version %d: %s", self.path, number, migration.description)
+            version = number
+        return before, version
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._write_lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            db = self.db
+            await db.execute("BEGIN IMMEDIATE")
             try:
-                yield self.db
+                yield db
             except BaseException:
-                await self.db.rollback()
+                if db.in_transaction:  # SQLite may already have rolled back (a full disk, an I/O error)
+                    with suppress(sqlite3.Error):
+                        await db.rollback()
                 raise
-            await self.db.commit()
+            await db.commit()
 
-    async def _write(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        async with self._transaction() as db:
+    @asynccontextmanager
+    async def _failures(self, operation: str) -> AsyncIterator[None]:
+        """Turn what sqlite3/aiosqlite raise into a reported `StorageError`."""
+        try:
+            yield
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            raise self._report(self._fault(exc, operation)) from exc
+
+    async def _write(self, operation: str, sql: str, params: Sequence[Any] = ()) -> None:
+        async with self._failures(operation), self._transaction() as db:
             await db.execute(sql, params)
+        self._recovered()
 
-    # -- runs and progress -------------------------------------------------------------------------------
+    async def _write_many(self, operation: str, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self._failures(operation), self._transaction() as db:
+            await db.executemany(sql, rows)
+        self._recovered()
 
-    async def record_run(self, row: RunRecordRow) -> None:
-        await self._write(
-            "INSERT INTO runs (guild_id, user_id, lesson_id, example_id, status, elapsed, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (row.guild_id, row.user_id, row.lesson_id, row.example_id, row.status, row.elapsed, time.time()),
-        )
+    async def _fetch(self, operation: str, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._failures(operation), self.db.execute(sql, params) as cur:
+            return list(await cur.fetchall())
 
-    async def mark_lesson(self, guild_id: int, user_id: int, lesson_id: str, *, completed: bool) -> None:
-        now = time.time()
-        await self._write(
-            "INSERT INTO lesson_progress (guild_id, user_id, lesson_id, started_at, completed_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, lesson_id) DO UPDATE SET "
-            "completed_at = COALESCE(lesson_progress.completed_at, excluded.completed_at)",
-            (guild_id, user_id, lesson_id, now, now if completed else None),
-        )
-
-    async def progress(self, guild_id: int, user_id: int) -> Progress:
-        result = Progress(guild_id, user_id)
-        async with self.db.execute(
-            "SELECT lesson_id, completed_at FROM lesson_progress WHERE guild_id=? AND user_id=? ORDER BY started_at",
-            (guild_id, user_id),
-        ) as cur:
-            async for lesson_id, completed_at in cur:
-                result.lessons_started.append(lesson_id)
-                if completed_at is not None:
-                    result.lessons_completed.append(lesson_id)
-        async with self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(status = 'ok'), 0) FROM runs WHERE guild_id=? AND user_id=?",
-            (guild_id, user_id),
-        ) as cur:
-            row = await cur.fetchone()
-            if row:
-                result.examples_run, result.runs_ok = int(row[0]), int(row[1])
-        async with self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(correct), 0), COALESCE(SUM(points), 0) FROM answers "
-            "WHERE guild_id=? AND user_id=? AND correct IS NOT NULL",
-            (guild_id, user_id),
-        ) as cur:
-            row = await cur.fetchone()
-            if row:
-                result.answers, result.correct, result.points = int(row[0]), int(row[1]), int(row[2])
-        return result
-
-    async def leaderboard(self, guild_id: int, period: Period, limit: int = 10) -> list[tuple[int, int, int]]:
-        since = time.time() - _PERIOD_SECONDS[period] if period in _PERIOD_SECONDS else 0.0
-        async with self.db.execute(
-            "SELECT user_id, SUM(points) AS p, SUM(correct) AS c FROM answers "
-            "WHERE guild_id=? AND correct IS NOT NULL AND at >= ? GROUP BY user_id "
-            "ORDER BY p DESC, c DESC, user_id LIMIT ?",
-            (guild_id, since, limit),
-        ) as cur:
-            return [(int(u), int(p), int(c)) async for u, p, c in cur]
-
-    # -- quizzes -----------------------------------------------------------------------------------------
-
-    async def save_quiz(self, quiz_id: str, guild_id: int, channel_id: int, state: dict[str, Any]) -> None:
-        await self._write(
-            "INSERT INTO quizzes (id, guild_id, channel_id, state, active, updated_at) VALUES (?, ?, ?, ?, 1, ?) "
-            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            (quiz_id, guild_id, channel_id, json.dumps(state), time.time()),
-        )
-
-    async def end_quiz(self, quiz_id: str) -> None:
-        await self._write("UPDATE quizzes SET active = 0, updated_at = ? WHERE id = ?", (time.time(), quiz_id))
-
-    async def active_quizzes(self) -> list[tuple[str, int, int, dict[str, Any]]]:
-        async with self.db.execute("SELECT id, guild_id, channel_id, state FROM quizzes WHERE active = 1") as cur:
-            return [(i, int(g), int(c), json.loads(s)) async for i, g, c, s in cur]
-
-    async def record_answer(self, guild_id: int, row: AnswerRow) -> None:
-        await self._write(
-            "INSERT INTO answers (quiz_id, question_id, user_id, guild_id, answer, at, changes) "
-            "VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (quiz_id, question_id, user_id) DO UPDATE SET "
-            "answer = excluded.answer, at = excluded.at, changes = answers.changes + 1",
-            (row.quiz_id, row.question_id, row.user_id, guild_id, json.dumps(row.answer), row.at),
-        )
-
-    async def score_answers(self, quiz_id: str, question_id: str, scores: dict[int, tuple[bool, int]]) -> None:
-        async with self._transaction() as db:
-            await db.executemany(
-                "UPDATE answers SET correct = ?, points = ? WHERE quiz_id = ? AND question_id = ? AND user_id = ?",
-                [(int(ok), pts, quiz_id, question_id, uid) for uid, (ok, pts) in scores.items()],
-            )
-
-    async def answers(self, quiz_id: str, question_id: str) -> list[AnswerRow]:
-        async with self.db.execute(
-            "SELECT user_id, answer, at, correct, points FROM answers WHERE quiz_id = ? AND question_id = ? "
-            "ORDER BY at",
-            (quiz_id, question_id),
-        ) as cur:
-            return [
-                AnswerRow(quiz_id, question_id, int(u), json.loads(a), float(t), None if c is None else bool(c), int(p))
-                async for u, a, t, c, p in cur
-            ]
-
-    # -- study sessions ----------------------------------------------------------------------------------
-
-    async def save_session(self, session_id: str, guild_id: int, channel_id: int, state: dict[str, Any]) -> None:
-        await self._write(
-            "INSERT INTO sessions (id, guild_id, channel_id, state, active, updated_at) VALUES (?, ?, ?, ?, 1, ?) "
-            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            (session_id, guild_id, channel_id, json.dumps(state), time.time()),
-        )
-
-    async def end_session(self, session_id: str) -> None:
-        await self._write("UPDATE sessions SET active = 0, updated_at = ? WHERE id = ?", (time.time(), session_id))
-
-    async def active_sessions(self) -> list[tuple[str, int, int, dict[str, Any]]]:
-        async with self.db.execute("SELECT id, guild_id, channel_id, state FROM sessions WHERE active = 1") as cur:
-            return [(i, int(g), int(c), json.loads(s)) async for i, g, c, s in cur]
+    def _fault(self, exc: BaseException, operation: str) -> StorageError:
+        if isinstance(exc, ValueError):  # aiosqlite: the connection was closed under us
+            return StorageUnavailable(operation, self.target, f"the connection is closed ({exc})")
+        return sqlite_fault(exc, operation, self.path)

@@ -1,13 +1,11 @@
-"""A quiz's state goes through the database and back unchanged (what a restart relies on); migration 2."""
+"""A quiz's state goes through the database and back unchanged (what a restart relies on), on both databases."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from bot.core.lessons import Lesson
 from bot.core.quiz import QuizGame
 from bot.storage.migrations import MIGRATIONS
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.url import storage_for
 
 LESSON = Lesson.model_validate(
     {
@@ -23,8 +21,7 @@ LESSON = Lesson.model_validate(
 )  # fmt: skip
 
 
-async def test_quiz_state_survives_a_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "corobot.sqlite3"
+async def test_quiz_state_survives_a_reopen(storage_url: str) -> None:
     game = QuizGame("demo", list(LESSON.quiz), speed_bonus=True)
     game.next_question(1000.0, 30.0)
     assert game.current is not None
@@ -33,16 +30,14 @@ async def test_quiz_state_survives_a_reopen(tmp_path: Path) -> None:
     game.close_current()
     game.next_question(1100.0, 30.0)
     game.current.answer(8, ["y", "x"], 1101.0)
-    store = SqliteStorage(path)
+    store = storage_for(storage_url)
     await store.open()
     await store.save_quiz("qz", 1, 2, {"game": game.to_state()})
     await store.close()
 
-    store = SqliteStorage(path)
+    store = storage_for(storage_url)
     await store.open()
-    async with store.db.execute("PRAGMA user_version") as cur:
-        row = await cur.fetchone()
-    assert row is not None and row[0] == len(MIGRATIONS) == 2
+    assert await store.schema_version() == len(MIGRATIONS) == 2
     [(quiz_id, guild, channel, state)] = await store.active_quizzes()
     await store.close()
     back = QuizGame.from_state(state["game"], "demo", list(LESSON.quiz))
