@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import signal
@@ -28,16 +29,17 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.config import Settings, discord_token, load_settings
-from bot.console import ConsoleApp, run_example
+from bot.console import ConsoleApp, show_run
 from bot.console.ports import resolve, unknown_message
 from bot.core.catalog import Catalog
 from bot.core.check import check_lessons
 from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExample, UnknownLesson
-from bot.core.events import Status, event_to_dict
+from bot.core.events import Event, Status, event_to_dict
 from bot.core.lessons import Example, Lesson
-from bot.core.record import RunRecord
+from bot.core.record import record_run
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
+from bot.locales.wording import failure_text
 from bot.storage.faults import redact
 from bot.storage.sql import SqlStorage
 from bot.storage.url import default_url, scheme, sqlite_path, storage_for
@@ -159,11 +161,11 @@ def _catalog(root: Path, *, load: bool = True, cache_dir: Path | None = None) ->
     return catalog
 
 
-def _resolve(catalog: Catalog, ref: str) -> tuple[Lesson, Example]:
+def _resolve(catalog: Catalog, ref: str, locale: str | None) -> tuple[Lesson, Example]:
     try:
         return resolve(catalog, ref)
     except (UnknownLesson, UnknownExample) as exc:
-        raise CommandError(unknown_message(exc, catalog)) from None
+        raise CommandError(unknown_message(exc, catalog, locale)) from None
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -217,18 +219,19 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
-    lesson, example = _resolve(catalog, args.ref)
+    lesson, example = _resolve(catalog, args.ref, settings.locale)
     if not lesson.supported():
         raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
     async with Runner(settings.runner) as runner:
         if args.json:
-            record = RunRecord(f"{example.id}.py")
-            async for event in runner.run(example.code, name=record.name, timeout=example.timeout):
-                record.add(event)
+
+            def emit(event: Event) -> None:
                 print(json.dumps(event_to_dict(event), ensure_ascii=False), flush=True)
+
+            record = await record_run(runner, example, on_event=emit)
         else:
             console = Console(highlight=False)
-            record = await run_example(console, runner, lesson, example, settings.locale, width=args.width)
+            record = await show_run(console, runner, lesson, example, settings.locale, width=args.width)
     return 0 if record.status == Status.OK else 1
 
 
@@ -278,7 +281,8 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     catalog = _catalog(root, load=False, cache_dir=lesson_cache_dir(settings))
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
     async with Runner(settings.runner) as runner:
-        summary = await check_lessons(catalog, runner, require_locales=locales)
+        describe = functools.partial(failure_text, locale=settings.locale)
+        summary = await check_lessons(catalog, runner, require_locales=locales, describe=describe)
     return summary.exit_code
 
 
@@ -361,7 +365,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 }
 
 
-
 def choose_command(command: str | None, environ: Mapping[str, str] | None = None) -> str:
     """The command to run: the one given, else `discord` when DISCORD_TOKEN is set, else `console`."""
     if command:
@@ -383,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[command](args, settings)
     except CorobotError as exc:
-        print(f"corobot: {exc}", file=sys.stderr)
+        print(f"corobot: {failure_text(exc, settings.locale)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
