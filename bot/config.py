@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from bot.core.errors import ConfigError, LessonError
@@ -79,6 +79,20 @@ class DiscordSettings(_Section):
     edit_interval: float = Field(default=1.0, ge=0.2, description="seconds between live edits of a run")
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg"
+    shard_count: int | None = Field(default=None, ge=1, description="gateway shards in all; null = no sharding")
+    shard_ids: list[int] | None = Field(default=None, description="this process's shards; null = all of them")
+
+    @model_validator(mode="after")
+    def _shards(self) -> DiscordSettings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("discord.shard_ids needs discord.shard_count (the number of shards in all)")
+            wrong = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if wrong or not self.shard_ids or len(set(self.shard_ids)) != len(self.shard_ids):
+                raise ValueError(
+                    f"discord.shard_ids must be distinct numbers from 0 to {self.shard_count - 1}, got {self.shard_ids}"
+                )
+        return self
 
 
 class StorageSettings(_Section):
@@ -90,6 +104,33 @@ class StorageSettings(_Section):
     busy_timeout: float = Field(default=5.0, gt=0, description="seconds a write waits for another's lock")
 
 
+class ClusterSettings(_Section):
+    redis_url: str | None = Field(
+        default=None,
+        pattern=r"^(redis|rediss|unix)://",
+        description="redis://[:password@]host:6379/0; null = one process, nothing shared (the embedded default)",
+    )
+    prefix: str = Field(default="corobot", pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="Redis key prefix")
+    runner: Literal["nodes", "local"] = Field(
+        default="nodes", description="with redis_url: run examples on runner nodes, or in this process"
+    )
+    node_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="a runner node's name; null = host-pid"
+    )
+    heartbeat: float = Field(default=1.0, gt=0, description="seconds between a runner node's heartbeats")
+    dead_after: float = Field(default=3.0, gt=0, description="seconds without a heartbeat before a node is dead")
+    prefetch: int = Field(default=0, ge=0, description="requests a node takes beyond its free slots")
+    drain: float = Field(default=30.0, ge=0, description="seconds a stopping node lets its runs finish")
+
+
+class OpsSettings(_Section):
+    listen: str | None = Field(
+        default=None,
+        pattern=r"^[^\s:]*:[0-9]{1,5}$",
+        description="host:port of /metrics (Prometheus) and /healthz; null = not served",
+    )
+
+
 class Settings(_Section):
     lessons_dir: Path = Path("lessons")
     data_dir: Path = Path("data")
@@ -98,6 +139,8 @@ class Settings(_Section):
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
 
 
 def discord_token(environ: Mapping[str, str] | None = None) -> str | None:

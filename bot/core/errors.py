@@ -105,6 +105,22 @@ class RunnerClosed(RunnerError):
         super().__init__(message_id="run.closed")
 
 
+class RunnersUnavailable(RunnerError):
+    """No runner node is alive, or the shared queue (Redis) cannot be reached."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail, message_id="run.no_runners")  # the detail (for the log) says which
+
+
+class QuotaExceeded(RunnerError):
+    """A member's quota of run starts per time window, counted across every bot process."""
+
+    def __init__(self, limit: int, per_seconds: float, retry_after: float) -> None:
+        self.limit, self.per_seconds, self.retry_after = limit, per_seconds, retry_after
+        wait = max(retry_after, 1.0)
+        super().__init__(message_id="run.rate_limited", params={"count": limit, "per": per_seconds, "retry": wait})
+
+
 # --- storage --------------------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ import socket
 import tempfile
 import time
 from collections import deque
+from collections.abc import Awaitable
 from types import TracebackType
 
 from bot.core.errors import QueueFull, RunnerClosed, RunnerError, UserBusy
@@ -38,6 +39,10 @@ DRAIN_TIMEOUT = 3.0  # after a kill, how long the worker's report and the pipes 
 # burst of 200 admitted runs would set up all their pipes in one turn of the loop (~35 ms of lag).
 LAUNCHES_AT_ONCE = 4
 DEATH_DRAIN = 0.2  # when the worker dies, seconds to read what its runs printed before ending them
+
+
+async def _ready(run: Run) -> Run:
+    return run
 
 
 class Run:
@@ -253,6 +258,12 @@ class Runner:
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(lambda _: self._end_net(run))
         return run
+
+    def submit(
+        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+    ) -> Awaitable[Run]:
+        """`run`, for callers that await admission (`RunnerLike.submit`; here admission never waits)."""
+        return _ready(self.run(code, name=name, timeout=timeout, owner=owner))
 
     def check_admission(self, owner: int | None = None) -> None:
         """Raise what `run` would raise for this owner now (RunnerClosed, UserBusy, QueueFull); admit nothing."""
