@@ -17,7 +17,10 @@ from .conftest import FAST, limits
 
 pytestmark = pytest.mark.timeout(60)
 
-HELLO = "import asyncio\nasync def main():\n    print('Hello')\n    await asyncio.sleep(0.1)\n    print('World')\nasyncio.run(main())\n"
+HELLO = (
+    "import asyncio\nasync def main():\n    print('Hello')\n    await asyncio.sleep(0.1)\n    print('World')\n"
+    "asyncio.run(main())\n"
+)
 NAP = "import time\nprint('up', flush=True)\ntime.sleep(0.6)\nprint('done')\n"
 FOREVER = "import time\nprint('up', flush=True)\ntime.sleep(100)\n"
 
