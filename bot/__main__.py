@@ -10,6 +10,7 @@ a front-end.  Nothing else in the package builds shared resources.
       lessons check [DIR] [--require-locales en,zh-CN]
       lessons schema [--output PATH]
       discord                                  the Discord bot (default when DISCORD_TOKEN is set)
+      runner-node                              run examples for the bot processes (cluster.redis_url)
       db migrate | db copy --to URL [--replace] | db backup FILE [--force]
 """
 
@@ -23,11 +24,22 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from contextlib import AsyncExitStack, suppress
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
+from bot.composition import (
+    bot_checks,
+    open_ops,
+    open_peers,
+    open_redis,
+    open_runner,
+    run_node,
+    start_quotas,
+    storage_metrics,
+)
 from bot.config import Settings, discord_token, load_settings
 from bot.console import ConsoleApp, show_run
 from bot.console.ports import resolve, unknown_message
@@ -37,7 +49,6 @@ from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExam
 from bot.core.events import Event, Status, event_to_dict
 from bot.core.lessons import Example, Lesson
 from bot.core.record import record_run
-from bot.core.runner import Runner
 from bot.core.schema import write_schema
 from bot.locales.wording import failure_text
 from bot.storage.faults import redact
@@ -95,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     schema = lesson_commands.add_parser("schema", parents=[common], help="write the lesson JSON schema")
     schema.add_argument("--output", type=Path, default=DEFAULT_SCHEMA, help=f"default: {DEFAULT_SCHEMA}")
     commands.add_parser("discord", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
+    commands.add_parser(
+        "runner-node", parents=[common], help="run examples for the bot processes, from Redis (cluster.redis_url)"
+    )
     db = commands.add_parser("db", parents=[common], help="the database: migrate, copy to PostgreSQL, back up")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("migrate", parents=[common], help="apply the schema migrations it lacks (idempotent)")
@@ -195,7 +209,8 @@ async def _console(settings: Settings) -> int:
     storage = open_storage(settings)
     await storage.open()
     try:
-        async with Runner(settings.runner.limits()) as runner:
+        async with AsyncExitStack() as stack:
+            runner = await open_runner(settings, stack, open_redis(settings, stack, "console"))
             app = ConsoleApp(catalog, runner, locale=settings.locale, storage=storage)
             watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
             loop = asyncio.get_running_loop()
@@ -222,7 +237,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     lesson, example = _resolve(catalog, args.ref, settings.locale)
     if not lesson.supported():
         raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
-    async with Runner(settings.runner.limits()) as runner:
+    async with AsyncExitStack() as stack:
+        runner = await open_runner(settings, stack, open_redis(settings, stack, "run"))
         if args.json:
 
             def emit(event: Event) -> None:
@@ -280,7 +296,8 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     # check_lessons loads it and reports every error itself
     catalog = _catalog(root, load=False, cache_dir=lesson_cache_dir(settings))
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
-    async with Runner(settings.runner.limits()) as runner:
+    async with AsyncExitStack() as stack:
+        runner = await open_runner(settings, stack, open_redis(settings, stack, "check"))
         describe = functools.partial(failure_text, locale=settings.locale)
         summary = await check_lessons(catalog, runner, require_locales=locales, describe=describe)
     return summary.exit_code
@@ -314,16 +331,35 @@ async def _discord(settings: Settings) -> int:
     except StorageError as exc:
         raise CommandError(" ".join(str(exc).split())) from None  # one line, names the file; exit 2
     try:
-        async with Runner(settings.runner.limits()) as runner:
+        async with AsyncExitStack() as stack:
+            ops = await open_ops(settings, stack, "bot")
+            metrics = ops[0] if ops is not None else None
+            redis = open_redis(settings, stack, "bot")
+            quotas = start_quotas(settings) if redis is not None else []
+            runner = await open_runner(settings, stack, redis, metrics=metrics, quotas=quotas)
+            options: dict[str, Any] = {"peers": await open_peers(settings, stack, redis)}
+            if metrics is not None:
+                options["http_trace"] = metrics.rest_trace()
+                storage_metrics(metrics, storage)
+            on_bot = functools.partial(bot_checks, ops[1], redis, storage) if ops is not None else None
             watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
             try:
-                return await run_discord(settings, token, catalog, runner, storage)
+                return await run_discord(settings, token, catalog, runner, storage, on_bot=on_bot, **options)
             finally:
                 watcher.cancel()
                 with suppress(asyncio.CancelledError):
                     await watcher
     finally:
         await storage.close()
+
+
+def _cmd_runner_node(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.cluster.redis_url:
+        raise CommandError(
+            "a runner node takes its runs from Redis: set cluster.redis_url (or COROBOT_CLUSTER__REDIS_URL), "
+            "the same as the bot processes'"
+        )
+    return asyncio.run(run_node(settings))
 
 
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
@@ -361,6 +397,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "run": _cmd_run,
     "lessons": _cmd_lessons,
     "discord": _cmd_discord,
+    "runner-node": _cmd_runner_node,
     "db": _cmd_db,
 }
 

@@ -3,7 +3,7 @@
     run / submit ── admit (Lua: per-member limit, quotas, queue size, live nodes; XADD the request) ──► {P}:runs
     {P}:inbox:<this process> ◄── events (XADD by the node that runs it) ── read by one XREAD loop, per run:
                                   checked and bounded (`RemoteRun.receive`), then the run's iterator
-    every heartbeat: this process is alive (its inbox kept), dead nodes reaped (their runs end `killed`),
+    every heartbeat: its inbox kept (it expires if this process dies), dead nodes reaped (their runs end `killed`),
                      queued runs' places refreshed, silent runs ended, unconfirmed stops ended
 
 Run ids are unique across processes: this process's number (`INCR {P}:procs`) in the high bits.
@@ -142,7 +142,6 @@ class RemoteRunner:
         await self._tasks.close()
         if self._started:
             try:
-                await self.redis.zrem(self.keys.bots, self.process)
                 await self.redis.delete(self.inbox)
             except RedisError as exc:
                 log.warning("could not say goodbye to Redis at %s: %s", self.where, exc)
@@ -373,10 +372,7 @@ class RemoteRunner:
 
     async def _beat(self) -> None:
         k = self.keys
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(k.bots, {self.process: int(time.time() * 1000)})
-            pipe.pexpire(self.inbox, self._inbox_ttl_ms())
-            await pipe.execute()
+        await self.redis.pexpire(self.inbox, self._inbox_ttl_ms())
         dead, orphans = await self.scripts.reap(
             keys=[k.nodes, k.capacity, k.running], args=[int(self.dead_after * 1000), k.tag, INBOX_BOUND]
         )

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -15,10 +16,10 @@ import yarl
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
-from bot.core.runner import Runner
+from bot.core.runs import RunnerLike
 from bot.core.storage import Storage
 from bot.core.tasks import OwnedTasks
-from bot.discord_app.client import CorobotBot
+from bot.discord_app.client import CorobotBot, make_bot
 from bot.locales import t
 
 log = logging.getLogger(__name__)
@@ -41,19 +42,23 @@ async def run_discord(
     settings: Settings,
     token: str | None,
     catalog: Catalog,
-    runner: Runner,
+    runner: RunnerLike,
     storage: Storage | None = None,
+    on_bot: Callable[[CorobotBot], None] | None = None,
     **options: Any,
 ) -> int:
     """Run the bot until it is closed (SIGINT/SIGTERM); 0 on a clean stop, 2 on a missing/rejected token,
     1 when Discord cannot be reached.  `storage` (opened by the caller) keeps progress, quizzes and sessions.
-    `options` go to the `Bot` (tests pass `guild_ready_timeout`)."""
+    `options` go to the `Bot` (tests pass `guild_ready_timeout`; a deployment of several processes `peers`; the
+    metrics an `http_trace`); `on_bot` sees the bot once built (the health endpoint checks its connection)."""
     locale = settings.locale
     if not token:
         _error(locale, "discord.token_missing")
         return 2
     point_at(settings)
-    bot = CorobotBot(settings, catalog, runner, storage=storage, **options)
+    bot = make_bot(settings, catalog, runner, storage=storage, **options)
+    if on_bot is not None:
+        on_bot(bot)
     signal_tasks = OwnedTasks()
     installed = stop_on_signals(bot, signal_tasks)
     loop = asyncio.get_running_loop()

@@ -20,7 +20,8 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
-from bot.core.runner import Runner
+from bot.core.peers import Peers
+from bot.core.runs import RunnerLike
 from bot.core.storage import Storage
 from bot.discord_app.context import QuizTiming, Services
 from bot.discord_app.errors import report_error
@@ -54,9 +55,10 @@ class CorobotBot(commands.Bot):
         self,
         settings: Settings,
         catalog: Catalog,
-        runner: Runner,
+        runner: RunnerLike,
         *,
         storage: Storage | None = None,
+        peers: Peers | None = None,
         quiz_timing: QuizTiming | None = None,
         shutdown_timeout: float = 5.0,
         features: Sequence[str] = EXTENSIONS,
@@ -85,6 +87,7 @@ class CorobotBot(commands.Bot):
             storage if storage is not None else SqliteStorage(Path(":memory:")),
             timing=quiz_timing or QuizTiming(),
             shutdown_grace=shutdown_timeout,
+            peers=peers,
         )
         self.features = tuple(features)
         self.synced: bool | None = None  # True when setup_hook uploaded commands, False when unchanged
@@ -100,6 +103,9 @@ class CorobotBot(commands.Bot):
         for name in self.features:
             await self.load_extension(name)
         await self.tree.set_translator(CatalogTranslator())
+        if not self.services.owns_guild(0):
+            log.info("application commands are synced by the process that holds shard 0")
+            return
         try:
             self.synced = await self.sync_commands()
         except discord.HTTPException as exc:
@@ -155,3 +161,17 @@ class CorobotBot(commands.Bot):
         await super().close()
         if self._own_storage:
             await self.services.storage.close()
+
+
+class ShardedCorobotBot(CorobotBot, commands.AutoShardedBot):
+    """The same bot over several gateway shards: `discord.shard_count` in all, this process's `discord.shard_ids`."""
+
+
+def make_bot(settings: Settings, catalog: Catalog, runner: RunnerLike, **options: Any) -> CorobotBot:
+    """A `CorobotBot`, sharded when the settings say so (`options` go to the bot: storage, peers, ...)."""
+    shards = settings.discord
+    if shards.shard_count is None:
+        return CorobotBot(settings, catalog, runner, **options)
+    ids = list(shards.shard_ids) if shards.shard_ids is not None else None
+    log.info("gateway shards %s of %d", ids if ids is not None else "all", shards.shard_count)
+    return ShardedCorobotBot(settings, catalog, runner, shard_count=shards.shard_count, shard_ids=ids, **options)

@@ -1,7 +1,7 @@
 """What the features of the Discord front-end share, without importing the client (a leaf: no feature, no
 client imports here, so nothing can import its way round in a circle).
 
-`Services` holds the resources the composition root built (settings, lesson catalog, runner, storage) and a
+`Services` holds the resources the composition root built (settings, lesson catalog, runner, storage, peers) and a
 typed registry of the features' services: a feature's cog `provide`s its service when it loads and
 `withdraw`s it when it unloads; components and other features look it up by class.
 
@@ -21,7 +21,8 @@ import discord
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
-from bot.core.runner import Runner
+from bot.core.peers import Peers
+from bot.core.runs import RunnerLike
 from bot.core.storage import Storage
 
 Interaction = discord.Interaction[discord.Client]
@@ -67,12 +68,21 @@ class Components:
 class Services:
     settings: Settings
     catalog: Catalog
-    runner: Runner
+    runner: RunnerLike
     storage: Storage
     timing: QuizTiming = field(default_factory=QuizTiming)
     shutdown_grace: float = 5.0  # seconds running examples get to show "restarting" when the bot stops
+    peers: Peers | None = None  # the other bot processes (a deployment of several); None: this one is alone
     components: Components = field(default_factory=Components)
     _provided: dict[type, object] = field(default_factory=dict)
+
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether this process's gateway shards carry `guild_id` (Discord's rule: (id >> 22) % shard count; direct
+        messages, guild 0, are shard 0's).  Quizzes and study sessions live in the process that owns their guild."""
+        count, mine = self.settings.discord.shard_count, self.settings.discord.shard_ids
+        if not count or mine is None:
+            return True
+        return (guild_id >> 22) % count in mine
 
     def provide(self, service: object) -> None:
         self._provided[type(service)] = service

@@ -34,6 +34,7 @@ class SqlStorage(ABC):
     def __init__(self, target: str) -> None:
         self.target = target  # the file, or the server URL without its password: for messages
         self._failing: str | None = None  # message_id of the fault being reported, until a success
+        self.answers_written = 0  # committed quiz answers since start (the metrics endpoint reads it)
 
     # -- what an adapter implements ----------------------------------------------------------------------
 
@@ -208,6 +209,7 @@ class SqlStorage(ABC):
             "answer = excluded.answer, at = excluded.at, changes = answers.changes + 1",
             (row.quiz_id, row.question_id, row.user_id, guild_id, json.dumps(row.answer), row.at),
         )
+        self.answers_written += 1
 
     async def score_answers(self, quiz_id: str, question_id: str, scores: dict[int, tuple[bool, int]]) -> None:
         await self._write_many(

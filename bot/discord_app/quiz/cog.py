@@ -34,7 +34,7 @@ class QuizCog(Feature, name="Quiz"):
         await super().cog_load()
         self.services.components.add_form(FORM)
         self.services.provide(self.quizzes)
-        resumed = await self.quizzes.restore()
+        resumed = await self.quizzes.restore(self.services.owns_guild)
         if resumed:
             log.info("resumed %d quiz(zes) from the database", resumed)
 

@@ -31,7 +31,7 @@ from bot.core.errors import CorobotError, RunnerError
 from bot.core.lessons import Lesson, Question
 from bot.core.quiz import AnswerValue, QuizError, QuizGame, Reveal, Submission, WindowClosed, coerce_answer
 from bot.core.record import record_run
-from bot.core.runner import Runner
+from bot.core.runs import RunnerLike
 from bot.core.sessions import StudySession
 from bot.core.storage import AnswerRow, Storage
 from bot.core.tasks import OwnedTasks
@@ -88,7 +88,7 @@ class QuizService:
         self,
         client: discord.Client,
         catalog: Catalog,
-        runner: Runner,
+        runner: RunnerLike,
         storage: Storage,
         timing: QuizTiming,
         controls: Controls,
@@ -348,10 +348,12 @@ class QuizService:
 
     # -- restart -------------------------------------------------------------------------------------------
 
-    async def restore(self) -> int:
-        """Resume every active standalone quiz from storage; returns how many."""
+    async def restore(self, owns: Callable[[int], bool] = lambda _guild: True) -> int:
+        """Resume every active standalone quiz of the guilds this process `owns` from storage; returns how many."""
         count = 0
         for quiz_id, guild_id, channel_id, state in await self.storage.active_quizzes():
+            if not owns(guild_id):
+                continue  # another bot process holds that guild's shard
             try:
                 live = self._rebuild(quiz_id, guild_id, channel_id, state)
             except (CorobotError, KeyError, ValueError, TypeError) as exc:

@@ -17,7 +17,7 @@ from bot.config import DiscordSettings
 from bot.core.catalog import Catalog
 from bot.core.errors import RunnerClosed
 from bot.core.record import run_name
-from bot.core.runner import Runner
+from bot.core.runs import RunnerLike
 from bot.core.storage import RunRecordRow, Storage
 from bot.core.tasks import OwnedTasks
 from bot.discord_app.context import Interaction
@@ -57,7 +57,7 @@ class RateLimiter:
 
 class RunService:
     def __init__(
-        self, catalog: Catalog, runner: Runner, settings: DiscordSettings, storage: Storage, controls: Controls
+        self, catalog: Catalog, runner: RunnerLike, settings: DiscordSettings, storage: Storage, controls: Controls
     ) -> None:
         self.catalog = catalog
         self.runner = runner
@@ -79,7 +79,7 @@ class RunService:
         wait = self.limiter.retry_after(user)
         if wait > 0:
             raise RateLimited(self.limiter.runs, self.limiter.per_seconds, wait)
-        run = self.runner.run(example.code, name=run_name(example), timeout=example.timeout, owner=user)
+        run = await self.runner.submit(example.code, name=run_name(example), timeout=example.timeout, owner=user)
         self.limiter.hit(user)
         try:
             await interaction.response.defer(thinking=True)

@@ -30,7 +30,7 @@ class StudyCog(Feature, name="Study"):
         """Register the card buttons, provide the service, resume the sessions saved before a stop."""
         await super().cog_load()
         self.services.provide(self.studies)
-        resumed = await self.studies.restore()
+        resumed = await self.studies.restore(self.services.owns_guild)
         if resumed:
             log.info("resumed %d study session(s) from the database", resumed)
 

@@ -298,9 +298,12 @@ class StudyService:
 
     # -- restart -------------------------------------------------------------------------------------------
 
-    async def restore(self) -> int:
+    async def restore(self, owns: Callable[[int], bool] = lambda _guild: True) -> int:
+        """Resume every active session of the guilds this process `owns`; returns how many."""
         count = 0
         for session_id, guild_id, channel_id, state in await self.storage.active_sessions():
+            if not owns(guild_id):
+                continue  # another bot process holds that guild's shard
             try:
                 session = StudySession.from_state(state, self.catalog.get(state["lesson"]))
                 extra = state.get("discord") or {}

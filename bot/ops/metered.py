@@ -1,0 +1,113 @@
+"""`MeteredRunner`: any `RunnerLike`, with each run's wait, first output and final status counted.
+
+It wraps the runs it hands out and watches their events as the front-end reads them, so the in-process
+runner and the remote one are measured the same way, and nothing in the runners or the front-ends changes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable
+from types import TracebackType
+
+from bot.core.events import Event, Finished, Output, Started
+from bot.core.runs import RunLike, RunnerLike
+from bot.ops.metrics import Metrics
+
+
+class MeteredRun:
+    def __init__(self, inner: RunLike, metrics: Metrics) -> None:
+        self.inner = inner
+        self.metrics = metrics
+        self.admitted = time.perf_counter()
+        self._first_output = False
+        self._started = False
+
+    @property
+    def id(self) -> int:
+        return self.inner.id
+
+    @property
+    def owner(self) -> int | None:
+        return self.inner.owner
+
+    @property
+    def result(self) -> Finished | None:
+        return self.inner.result
+
+    def __aiter__(self) -> MeteredRun:
+        self._events = aiter(self.inner)
+        return self
+
+    async def __anext__(self) -> Event:
+        event = await anext(self._events)
+        if isinstance(event, Started) and not self._started:
+            self._started = True
+            self.metrics.queue_wait.observe(time.perf_counter() - self.admitted)
+        elif isinstance(event, Output) and not self._first_output:
+            self._first_output = True
+            self.metrics.first_output.observe(time.perf_counter() - self.admitted)
+        elif isinstance(event, Finished):
+            self.metrics.runs.labels(str(event.status)).inc()
+        return event
+
+    def cancel(self) -> None:
+        self.inner.cancel()
+
+    async def wait(self) -> Finished:
+        async for _ in self:
+            pass
+        result = self.inner.result
+        assert result is not None
+        return result
+
+
+class MeteredRunner:
+    def __init__(self, inner: RunnerLike, metrics: Metrics) -> None:
+        self.inner = inner
+        self.metrics = metrics
+
+    def run(
+        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+    ) -> MeteredRun:
+        return MeteredRun(self.inner.run(code, name=name, timeout=timeout, owner=owner), self.metrics)
+
+    def submit(
+        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+    ) -> Awaitable[MeteredRun]:
+        return self._submit(self.inner.submit(code, name=name, timeout=timeout, owner=owner))
+
+    async def _submit(self, admitted: Awaitable[RunLike]) -> MeteredRun:
+        return MeteredRun(await admitted, self.metrics)
+
+    def check_admission(self, owner: int | None = None) -> None:
+        self.inner.check_admission(owner)
+
+    def cancel_owner(self, owner: int) -> int:
+        return self.inner.cancel_owner(owner)
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+    @property
+    def active(self) -> int:
+        return self.inner.active
+
+    @property
+    def queued(self) -> int:
+        return self.inner.queued
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    async def __aenter__(self) -> MeteredRunner:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
