@@ -1,7 +1,7 @@
 """fakediscord — a wire-level Discord emulator for testing an unmodified discord.py client.
 
 It is an aiohttp server on 127.0.0.1 (a free port) serving REST under ``/api/v10`` and the gateway
-websocket at ``/gateway``. One guild, one bot, any number of fake users.
+websocket at ``/gateway``. One guild (more with ``add_guild``), one bot (sharded or not), any number of fake users.
 
 Quick start::
 
@@ -25,7 +25,7 @@ Importing: ``tests/__init__.py`` exists, so a test module can ``from tests.faked
 puts the repo root on ``sys.path`` — i.e. when the test's own directory has an ``__init__.py`` too.
 
 FakeDiscord(token=..., channel_messages=Limit(5, 5.0), webhooks=Limit(5, 2.0), response_deadline=3.0,
-            heartbeat_interval_ms=41250)
+            heartbeat_interval_ms=41250, shards=1)
     ``async with`` starts/stops it. Attributes: ``api_base``, ``gateway_url``, ``token`` (the only accepted
     bot token; others get 401, a bad IDENTIFY gets close 4004), ``application_id`` (== bot user id),
     ``bot_user``, ``guild`` (guild id), ``channel`` (default text channel id), ``admin_role``,
@@ -40,6 +40,15 @@ World:
     messages); interactions carry ``app_permissions`` and ``member.permissions`` computed from roles.
     ``await say(user, content, channel_id=None)`` — a user posts a message (MESSAGE_CREATE; content is
     blanked without the message_content intent, as on Discord).
+    ``add_guild(name, shard=None) -> FakeChannel`` — another guild (its "general" channel; ``.guild_id``), sharing
+    the members and roles; with ``shard``, its id puts it on that gateway shard. Add guilds before connecting.
+
+Sharding: ``FakeDiscord(shards=N)`` makes ``GET /gateway/bot`` recommend N shards (what ``AutoShardedBot`` asks
+    when it has no ``shard_count``). Each IDENTIFY's ``shard: [id, count]`` opens that shard's session; READY
+    echoes ``shard`` and lists only the guilds of that shard ((guild_id >> 22) % count), and every guild event
+    (interactions included) goes to its shard's session, events without a guild to shard 0's. So several bot
+    processes, each with its ``shard_ids``, can share one emulator. ``gateway.sessions`` (shard -> Session),
+    ``gateway.ready_shards``, ``await wait_ready(shards=N)``, ``shard_of(guild_id)``.
 
 Interactions (each dispatches INTERACTION_CREATE and, unless ``wait=False``, waits for the callback):
     ``await slash(user, name, options=None, *, subcommand=None, channel=None) -> FakeInteraction``

@@ -1,4 +1,6 @@
-"""The gateway websocket: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME with replay, op 7, op 9."""
+"""The gateway websocket: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME with replay, op 7, op 9,
+and sharding: one session per shard (IDENTIFY's `shard: [id, count]`, default [0, 1]); each guild's events go to
+the session of its shard ((guild_id >> 22) % count, Discord's rule), events without a guild to shard 0's."""
 
 from __future__ import annotations
 
@@ -28,14 +30,24 @@ OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
 
 CLOSE_AUTH_FAILED = 4004
+CLOSE_INVALID_SHARD = 4010
 
 
 @dataclass
 class Session:
     id: str
     intents: int
+    shard: int = 0
+    shard_count: int = 1
     seq: int = 0
     sent: list[Json] = field(default_factory=list)  # every dispatch of the session, for replay
+    ws: web.WebSocketResponse | None = None
+
+    def carries(self, guild_id: int | None) -> bool:
+        """Whether this session's shard receives the events of `guild_id` (None: no guild, shard 0)."""
+        if guild_id is None:
+            return self.shard == 0
+        return (guild_id >> 22) % self.shard_count == self.shard
 
 
 @dataclass
@@ -44,33 +56,52 @@ class GatewayHooks:
 
     token: Callable[[], str]
     ready_payload: Callable[[Session], Json]
-    guild_payloads: Callable[[], list[Json]]
+    guild_payloads: Callable[[Session], list[Json]]
     members_chunk: Callable[[Json], Json]
     resume_url: Callable[[], str]
 
 
+def guild_of(data: Json, event: str) -> int | None:
+    """The guild an event belongs to (its shard receives it)."""
+    raw = data.get("id") if event.startswith("GUILD_") and "guild_id" not in data else data.get("guild_id")
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 class Gateway:
-    """One bot session at a time (no sharding)."""
+    """The bot's sessions, one per shard (an unsharded bot has one: shard 0 of 1)."""
 
     def __init__(self, hooks: GatewayHooks, *, heartbeat_interval_ms: int = 41250) -> None:
         self.hooks = hooks
         self.heartbeat_interval_ms = heartbeat_interval_ms
-        self.session: Session | None = None
-        self.ws: web.WebSocketResponse | None = None
+        self.sessions: dict[int, Session] = {}  # shard id -> its session
         self.received: list[Json] = []  # every client payload, in order (ops 1, 2, 6, ...)
         self.connections = 0
         self.identifies = 0
         self.resumes = 0
-        self.ready = asyncio.Event()
+        self.ready = asyncio.Event()  # set when a session got READY and its GUILD_CREATEs
         self.resumed = asyncio.Event()
+        self.ready_shards: set[int] = set()
         self._open = asyncio.Event()
         self._open.set()
         self._lock = asyncio.Lock()
         self._handlers_done: dict[int, asyncio.Event] = {}
 
+    # shard 0's session: what an unsharded bot has (and what the single-session test API means)
+    @property
+    def session(self) -> Session | None:
+        return self.sessions.get(0)
+
+    @property
+    def ws(self) -> web.WebSocketResponse | None:
+        session = self.session
+        return session.ws if session is not None else None
+
     @property
     def connected(self) -> bool:
-        return self.ws is not None and not self.ws.closed
+        return any(s.ws is not None and not s.ws.closed for s in self.sessions.values())
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
@@ -87,8 +118,9 @@ class Gateway:
                 self.received.append(payload)
                 await self._on_payload(ws, payload)
         finally:
-            if self.ws is ws:
-                self.ws = None
+            for session in self.sessions.values():
+                if session.ws is ws:
+                    session.ws = None
             done.set()
             self._handlers_done.pop(id(ws), None)
         return ws
@@ -113,27 +145,34 @@ class Gateway:
         if data.get("token") != self.hooks.token():
             await ws.close(code=CLOSE_AUTH_FAILED, message=b"Authentication failed.")
             return
+        shard, count = data.get("shard") or [0, 1]
+        if not (isinstance(shard, int) and isinstance(count, int) and 0 <= shard < count):
+            await ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard.")
+            return
         self.identifies += 1
-        self.session = Session(id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
+        session = Session(id=secrets.token_hex(16), intents=int(data.get("intents", 0)), shard=shard, shard_count=count)
         self.ready.clear()
+        self.ready_shards.discard(shard)
         async with self._lock:
-            self.ws = ws
-        await self.dispatch("READY", self.hooks.ready_payload(self.session))
-        for guild in self.hooks.guild_payloads():
-            await self.dispatch("GUILD_CREATE", guild)
+            session.ws = ws
+            self.sessions[shard] = session
+        await self._send(session, "READY", self.hooks.ready_payload(session))
+        for guild in self.hooks.guild_payloads(session):
+            await self._send(session, "GUILD_CREATE", guild)
+        self.ready_shards.add(shard)
         self.ready.set()
 
     async def _resume(self, ws: web.WebSocketResponse, data: Json) -> None:
-        session = self.session
         if data.get("token") != self.hooks.token():
             await ws.close(code=CLOSE_AUTH_FAILED, message=b"Authentication failed.")
             return
-        if session is None or data.get("session_id") != session.id:
+        session = next((s for s in self.sessions.values() if s.id == data.get("session_id")), None)
+        if session is None:
             await ws.send_str(json.dumps({"op": OP_INVALID_SESSION, "d": False}))
             return
         last = int(data.get("seq") or 0)
         async with self._lock:
-            self.ws = ws
+            session.ws = ws
             for event in session.sent:
                 if event["s"] > last:
                     await ws.send_str(json.dumps(event))
@@ -145,16 +184,21 @@ class Gateway:
         self.resumed.set()
 
     async def dispatch(self, event: str, data: Json) -> int:
-        """Send a dispatch (or buffer it for RESUME if the bot is disconnected). Returns its sequence number."""
-        session = self.session
+        """Send a dispatch to the session whose shard carries it (buffered for RESUME if it is disconnected).
+        Returns its sequence number (0: no session carries it)."""
+        guild = guild_of(data, event)
+        session = next((s for s in self.sessions.values() if s.carries(guild)), None)
         if session is None:
-            log.debug("gateway: no session, dropping %s", event)
+            log.debug("gateway: no session carries %s (guild %s), dropping it", event, guild)
             return 0
+        return await self._send(session, event, data)
+
+    async def _send(self, session: Session, event: str, data: Json) -> int:
         async with self._lock:
             session.seq += 1
             payload = {"op": OP_DISPATCH, "t": event, "s": session.seq, "d": data}
             session.sent.append(payload)
-            ws = self.ws
+            ws = session.ws
             if ws is not None and not ws.closed:
                 try:
                     await ws.send_str(json.dumps(payload))
@@ -163,40 +207,42 @@ class Gateway:
             return session.seq
 
     async def drop(self, *, code: int = 4000, hold: bool = False) -> None:
-        """Close the bot's socket (it will RESUME). With ``hold``, new connections wait for :meth:`release`."""
+        """Close the bot's sockets (it will RESUME). With ``hold``, new connections wait for :meth:`release`."""
         if hold:
             self._open.clear()
         self.resumed.clear()
-        ws = self.ws
-        self.ws = None
-        if ws is not None:
-            done = self._handlers_done.get(id(ws))
-            await ws.close(code=code, message=b"dropped by test")
-            if done is not None:
-                await done.wait()
+        for session in list(self.sessions.values()):
+            ws, session.ws = session.ws, None
+            if ws is not None:
+                done = self._handlers_done.get(id(ws))
+                await ws.close(code=code, message=b"dropped by test")
+                if done is not None:
+                    await done.wait()
 
     def release(self) -> None:
         self._open.set()
 
     async def send_reconnect(self) -> None:
-        """Send op 7 RECONNECT; the client closes and RESUMEs."""
+        """Send op 7 RECONNECT on every session; the client closes and RESUMEs."""
         self.resumed.clear()
-        ws = self.ws
-        if ws is not None:
-            await ws.send_str(json.dumps({"op": OP_RECONNECT, "d": None}))
+        for session in list(self.sessions.values()):
+            if session.ws is not None:
+                await session.ws.send_str(json.dumps({"op": OP_RECONNECT, "d": None}))
 
     async def invalidate(self, *, resumable: bool = False) -> None:
         """Send op 9 INVALID_SESSION; with ``resumable=False`` the client must IDENTIFY again."""
-        ws = self.ws
+        sessions = list(self.sessions.values())
         if not resumable:
             self.ready.clear()
-            self.session = None
-        if ws is not None:
-            await ws.send_str(json.dumps({"op": OP_INVALID_SESSION, "d": resumable}))
+            self.ready_shards.clear()
+            self.sessions.clear()
+        for session in sessions:
+            if session.ws is not None:
+                await session.ws.send_str(json.dumps({"op": OP_INVALID_SESSION, "d": resumable}))
 
     async def close(self) -> None:
         self._open.set()
-        ws = self.ws
-        self.ws = None
-        if ws is not None and not ws.closed:
-            await ws.close(code=1001, message=b"server shutdown")
+        for session in list(self.sessions.values()):
+            ws, session.ws = session.ws, None
+            if ws is not None and not ws.closed:
+                await ws.close(code=1001, message=b"server shutdown")

@@ -93,6 +93,14 @@ class Snowflakes:
         self._last = value
         return value
 
+    def next_on_shard(self, shard: int, shard_count: int) -> int:
+        """An id that gateway shard `shard` of `shard_count` carries (Discord's rule: (id >> 22) % shard_count)."""
+        value = self.next()
+        while (value >> 22) % shard_count != shard:
+            value = ((value >> 22) + 1) << 22
+        self._last = value
+        return value
+
 
 @dataclass
 class FakeRole:

@@ -109,7 +109,7 @@ class RestApi:
             "summary": "",
             "bot": w.bot_user.user_payload(),
             "interactions_endpoint_url": None,
-            "approximate_guild_count": 1,
+            "approximate_guild_count": len(w.guilds),
         }
 
     async def get_gateway(self, call: Call) -> Result:
@@ -117,7 +117,7 @@ class RestApi:
 
     async def get_gateway_bot(self, call: Call) -> Result:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return 200, {"url": self.gateway_url(), "shards": 1, "session_start_limit": limit}
+        return 200, {"url": self.gateway_url(), "shards": self.world.shard_count, "session_start_limit": limit}
 
     # ---- application commands --------------------------------------------------------------------
     def _scope(self, call: Call) -> int | None:
@@ -126,7 +126,7 @@ class RestApi:
         guild = call.params.get("guild")
         if guild is None:
             return None
-        if guild != str(self.world.guild_id):
+        if not guild.isdigit() or int(guild) not in self.world.guilds:
             raise ApiError(403, 50001, "Missing Access")
         return int(guild)
 
@@ -192,20 +192,21 @@ class RestApi:
         return 201, stored
 
     # ---- guild -----------------------------------------------------------------------------------
-    def _guild(self, call: Call) -> None:
-        if call.params["guild"] != str(self.world.guild_id):
+    def _guild(self, call: Call) -> int:
+        guild = call.params["guild"]
+        if not guild.isdigit() or int(guild) not in self.world.guilds:
             raise ApiError(404, 10004, "Unknown Guild")
+        return int(guild)
 
     async def get_guild(self, call: Call) -> Result:
-        self._guild(call)
-        payload = self.world.guild_payload()
+        payload = self.world.guild_payload(self._guild(call))
         for key in ("members", "channels", "threads", "voice_states", "presences"):
             payload.pop(key, None)
         return 200, payload
 
     async def get_guild_channels(self, call: Call) -> Result:
-        self._guild(call)
-        return 200, [c.to_payload() for c in self.world.channels.values() if not c.is_thread]
+        guild = self._guild(call)
+        return 200, [c.to_payload() for c in self.world.channels.values() if not c.is_thread and c.guild_id == guild]
 
     async def get_member(self, call: Call) -> Result:
         self._guild(call)

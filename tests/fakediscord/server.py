@@ -53,9 +53,11 @@ class FakeDiscord(UserActions):
         webhooks: Limit = WEBHOOKS,
         response_deadline: float | None = 3.0,
         heartbeat_interval_ms: int = 41250,
+        shards: int = 1,
     ) -> None:
         self.token = token
         self.world = World()
+        self.world.shard_count = shards
         self.limiter = RateLimiter(default_rules(channel_messages, webhooks))
         self.failures = FailureInjector()
         self.requests: list[RecordedRequest] = []
@@ -65,7 +67,7 @@ class FakeDiscord(UserActions):
             GatewayHooks(
                 token=lambda: self.token,
                 ready_payload=self._ready_payload,
-                guild_payloads=lambda: [self.world.guild_payload()],
+                guild_payloads=self._guild_payloads,
                 members_chunk=self._members_chunk,
                 resume_url=lambda: self.gateway_url,
             ),
@@ -146,10 +148,10 @@ class FakeDiscord(UserActions):
         return {
             "v": 10,
             "user": user,
-            "guilds": [{"id": str(w.guild_id), "unavailable": True}],
+            "guilds": [{"id": str(g), "unavailable": True} for g in w.guilds if session.carries(g)],
             "session_id": session.id,
             "resume_gateway_url": self.gateway_url,
-            "shard": [0, 1],
+            "shard": [session.shard, session.shard_count],
             "application": {"id": str(w.application_id), "flags": 0},
             "user_settings": {},
             "private_channels": [],
@@ -159,9 +161,13 @@ class FakeDiscord(UserActions):
             "geo_ordered_rtc_regions": [],
         }
 
+    def _guild_payloads(self, session: Session) -> list[Json]:
+        return [self.world.guild_payload(g) for g in self.world.guilds if session.carries(g)]
+
     def _members_chunk(self, request: Json) -> Json:
         members = [u.member_payload() for u in self.world.users.values()]
-        chunk: Json = {"guild_id": str(self.guild), "members": members, "chunk_index": 0, "chunk_count": 1}
+        guild = str(request.get("guild_id") or self.guild)
+        chunk: Json = {"guild_id": guild, "members": members, "chunk_index": 0, "chunk_count": 1}
         if request.get("nonce"):
             chunk["nonce"] = request["nonce"]
         return chunk
@@ -307,8 +313,17 @@ class FakeDiscord(UserActions):
     def add_role(self, name: str, permissions: int = 0) -> FakeRole:
         return self.world.add_role(name, permissions)
 
-    def add_channel(self, name: str) -> FakeChannel:
-        return self.world.add_channel(name)
+    def add_channel(self, name: str, *, guild_id: int | None = None) -> FakeChannel:
+        return self.world.add_channel(name, guild_id=guild_id)
+
+    def add_guild(self, name: str, *, shard: int | None = None) -> FakeChannel:
+        """Another guild (on gateway shard `shard` of the `shards` the emulator recommends), sharing the members and
+        roles of the first; returns its channel "general" (`.guild_id` is the guild).  Add guilds before the bot
+        connects (a live GUILD_CREATE is not sent)."""
+        return self.world.add_guild(name, shard=shard, shard_count=self.world.shard_count)
+
+    def shard_of(self, guild_id: int) -> int:
+        return (guild_id >> 22) % self.world.shard_count
 
     def permissions_of(self, user: FakeUser) -> int:
         return self.world.permissions_of(user)
@@ -350,9 +365,12 @@ class FakeDiscord(UserActions):
         return await self.world.create_message(cid, user, {"content": content}, [])
 
     # ---- test API: gateway -----------------------------------------------------------------------
-    async def wait_ready(self, timeout: float = 10.0) -> None:
-        """Wait until the bot IDENTIFYed and was sent READY and GUILD_CREATE."""
-        await self.wait_until(self.gateway.ready.is_set, timeout)
+    async def wait_ready(self, timeout: float = 10.0, *, shards: int | None = None) -> None:
+        """Wait until the bot IDENTIFYed and was sent READY and GUILD_CREATE (on `shards` sessions, if given)."""
+        if shards is None:
+            await self.wait_until(self.gateway.ready.is_set, timeout)
+        else:
+            await self.wait_until(lambda: len(self.gateway.ready_shards) >= shards, timeout)
 
     async def drop_gateway(self, *, hold: bool = False) -> None:
         """Close the bot's websocket (code 4000) so it RESUMEs; ``hold`` makes reconnects wait for release."""

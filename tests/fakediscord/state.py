@@ -1,4 +1,6 @@
-"""The emulated world: one guild with roles, members and channels, its messages, commands and interactions."""
+"""The emulated world: guilds (one by default) with roles, members and channels, their messages, commands and
+interactions.  Further guilds (`add_guild`) share the members and roles of the first one; each has its own
+channels and its own @everyone role id (its guild id), as on Discord."""
 
 # ruff: noqa: ASYNC109  (``timeout=`` parameters are part of the documented test API)
 
@@ -79,6 +81,8 @@ class World:
         self.owner = FakeUser(id=self.ids.next(), name="owner")
         self.guild_id = self.ids.next()
         self.guild_name = "corobot test guild"
+        self.guilds: dict[int, str] = {self.guild_id: self.guild_name}  # every guild: id -> name
+        self.shard_count = 1  # the gateway shards GET /gateway/bot recommends
         self.attachment_base = ""  # set once the server knows its port
         self.attachment_size_limit = ATTACHMENT_SIZE_LIMIT
         self.roles: dict[int, FakeRole] = {}
@@ -119,13 +123,27 @@ class World:
                 return role
         raise KeyError(f"no role named {name!r}")
 
+    def add_guild(self, name: str, *, shard: int | None = None, shard_count: int = 1) -> FakeChannel:
+        """Another guild (on gateway shard `shard` of `shard_count` if given), with a channel "general"; returns it."""
+        guild_id = self.ids.next() if shard is None else self.ids.next_on_shard(shard, shard_count)
+        self.guilds[guild_id] = name
+        return self.add_channel("general", guild_id=guild_id)
+
     def add_channel(
-        self, name: str, *, type: int = 0, parent_id: int | None = None, owner_id: int | None = None
+        self,
+        name: str,
+        *,
+        type: int = 0,
+        parent_id: int | None = None,
+        owner_id: int | None = None,
+        guild_id: int | None = None,
     ) -> FakeChannel:
+        if parent_id is not None and guild_id is None:
+            guild_id = self.channel(parent_id).guild_id  # a thread lives in its channel's guild
         channel = FakeChannel(
             id=self.ids.next(),
             name=name,
-            guild_id=self.guild_id,
+            guild_id=guild_id or self.guild_id,
             type=type,
             parent_id=parent_id,
             owner_id=owner_id,
@@ -150,11 +168,15 @@ class World:
             perms |= self.roles[role_id].permissions
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
 
-    def guild_payload(self) -> Json:
+    def guild_payload(self, guild_id: int | None = None) -> Json:
+        gid = guild_id or self.guild_id
         members = [u.member_payload() for u in self.users.values()]
+        roles = [r.to_payload() for r in self.roles.values()]
+        roles[0] = {**roles[0], "id": str(gid)}  # @everyone's id is its guild's
+        channels = [c for c in self.channels.values() if c.guild_id == gid]
         return {
-            "id": str(self.guild_id),
-            "name": self.guild_name,
+            "id": str(gid),
+            "name": self.guilds[gid],
             "icon": None,
             "owner_id": str(self.owner.id),
             "afk_channel_id": None,
@@ -181,12 +203,12 @@ class World:
             "large": False,
             "unavailable": False,
             "member_count": len(members),
-            "roles": [r.to_payload() for r in self.roles.values()],
+            "roles": roles,
             "emojis": [],
             "stickers": [],
             "members": members,
-            "channels": [c.to_payload() for c in self.channels.values() if not c.is_thread],
-            "threads": [c.to_payload() for c in self.channels.values() if c.is_thread],
+            "channels": [c.to_payload() for c in channels if not c.is_thread],
+            "threads": [c.to_payload() for c in channels if c.is_thread],
             "voice_states": [],
             "presences": [],
             "stage_instances": [],
@@ -229,7 +251,8 @@ class World:
 
     def new_message(self, channel_id: int, author: FakeUser, **fields: Any) -> FakeMessage:
         self.channel(channel_id)
-        msg = FakeMessage(id=self.ids.next(), channel_id=channel_id, guild_id=self.guild_id, author=author, **fields)
+        guild_id = self.channel(channel_id).guild_id
+        msg = FakeMessage(id=self.ids.next(), channel_id=channel_id, guild_id=guild_id, author=author, **fields)
         self.messages_by_channel[channel_id].append(msg)
         self.messages_by_id[msg.id] = msg
         return msg
@@ -312,7 +335,8 @@ class World:
         self, channel_id: int, author: FakeUser, body: Json, files: list[RecordedFile], **fields: Any
     ) -> FakeMessage:
         self.channel(channel_id)
-        probe = FakeMessage(id=0, channel_id=channel_id, guild_id=self.guild_id, author=author, **fields)
+        guild_id = self.channel(channel_id).guild_id
+        probe = FakeMessage(id=0, channel_id=channel_id, guild_id=guild_id, author=author, **fields)
         self.apply_body(probe, body, files, creating=True)  # validate before allocating an id
         msg = self.new_message(channel_id, author, **fields)
         msg.content, msg.embeds, msg.components = probe.content, probe.embeds, probe.components
@@ -339,7 +363,7 @@ class World:
         msg.deleted = True
         if not msg.ephemeral:
             await self.emit(
-                "MESSAGE_DELETE", {"id": str(msg.id), "channel_id": str(msg.channel_id), "guild_id": str(self.guild_id)}
+                "MESSAGE_DELETE", {"id": str(msg.id), "channel_id": str(msg.channel_id), "guild_id": str(msg.guild_id)}
             )
         await self.notify()
 
