@@ -86,3 +86,24 @@ def cluster(redis: Redis, keys: Keys) -> Callable[..., contextlib.AbstractAsyncC
             yield remote, started
 
     return factory
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for this test (see tests/storage/conftest.py); dropped afterwards."""
+    from tests.storage.conftest import ADMIN_URL, admin_connection, with_database
+
+    name = f"corobot_t_{secrets.token_hex(6)}"
+    admin = await admin_connection()
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield with_database(ADMIN_URL, name)
+    finally:
+        admin = await admin_connection()
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
