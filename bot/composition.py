@@ -31,11 +31,11 @@ if TYPE_CHECKING:  # imported by the functions that use them
 
 def open_redis(settings: Settings, stack: AsyncExitStack, role: str) -> Redis | None:
     """The Redis client of a deployment of several processes (`cluster.redis_url`), closed with `stack`."""
-    from bot.cluster.connection import connect  # redis only when configured
-
     url = settings.cluster.redis_url
     if not url:
         return None
+    from bot.cluster.connection import connect  # redis only when configured
+
     client = connect(url, name=f"corobot-{role}-{os.getpid()}")
     stack.push_async_callback(client.aclose)
     return client

@@ -182,3 +182,27 @@ def test_a_hostile_config_file_is_refused_quickly_with_its_line(tmp_path: Path) 
     path = write(tmp_path, "\n".join(levels) + "\n")
     with pytest.raises(ConfigError, match=rf"{path}:6:5: more than 50,000 values here"):
         load_settings(path, environ={})
+
+
+def test_shards_are_checked_with_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "discord:\n  shard_ids: [0]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert "needs discord.shard_count" in str(caught.value)
+    path = write(tmp_path, "discord:\n  shard_count: 2\n  shard_ids: [1, 2]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert "distinct numbers from 0 to 1, got [1, 2]" in str(caught.value)
+    shards = {"COROBOT_DISCORD__SHARD_COUNT": "4", "COROBOT_DISCORD__SHARD_IDS": "[2, 3]"}
+    settings = load_settings(None, environ=shards)
+    assert settings.discord.shard_count == 4 and settings.discord.shard_ids == [2, 3]
+
+
+def test_cluster_settings_from_the_environment() -> None:
+    environ = {"COROBOT_CLUSTER__REDIS_URL": "redis://:secret@redis:6379/0", "COROBOT_OPS__LISTEN": "0.0.0.0:9464"}
+    settings = load_settings(None, environ=environ)
+    assert settings.cluster.redis_url == "redis://:secret@redis:6379/0" and settings.cluster.runner == "nodes"
+    assert settings.ops.listen == "0.0.0.0:9464"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, environ={"COROBOT_CLUSTER__REDIS_URL": "http://redis"})
+    assert "COROBOT_CLUSTER__REDIS_URL" in str(caught.value)

@@ -343,3 +343,27 @@ async def test_corobot_with_a_token_serves_discord_until_sigterm(workdir: Path) 
             out, err = await asyncio.wait_for(proc.communicate(), timeout=20)
         assert proc.returncode == 0, err.decode()
         assert fd.token not in (out + err).decode()
+
+
+def test_runner_node_needs_redis(workdir: Path) -> None:
+    done = corobot(workdir, "runner-node")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("corobot: a runner node takes its runs from Redis")
+
+
+def test_the_embedded_default_needs_no_redis(workdir: Path) -> None:
+    """The README's first command: no cluster settings, so neither redis nor prometheus_client is even imported,
+    and a run works with nothing else installed or running."""
+    probe = (
+        "import sys, runpy; sys.argv = ['corobot', 'run', 'hello/two-tasks']\n"
+        "try:\n    runpy.run_module('bot', run_name='__main__')\nexcept SystemExit as exit:\n    code = exit.code\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'redis', 'prometheus_client', 'hiredis'})\n"
+        "print('LOADED', loaded, code, file=sys.stderr)\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("COROBOT_")}
+    environ["PYTHONPATH"] = str(REPO)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=workdir, capture_output=True, text=True, timeout=90, env=environ, check=False
+    )
+    assert "LOADED [] 0" in done.stderr, done.stderr
+    assert "hello 1" in done.stdout
