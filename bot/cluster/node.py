@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 INBOX_BOUND = 100_000
 READ_BLOCK_MS = 1000
+READ_BATCH = 8  # requests taken per read at most: in a burst, nodes take turns instead of one taking everything
 BATCH = 500  # events sent in one round trip at most
 HOLD_MARGIN = 120.0  # seconds past a run's timeout before Redis forgets its records on its own
 
@@ -152,7 +153,7 @@ class RunnerNode:
     async def _read(self) -> None:
         failing = False
         while True:
-            want = self.free + self.state.prefetch - len(self.held)
+            want = min(READ_BATCH, self.free + self.state.prefetch - len(self.held))
             if want <= 0:
                 self.state.wake.clear()
                 await self.state.wake.wait()
@@ -192,35 +193,57 @@ class RunnerNode:
             self.state.wake.set()  # the reader may want more
 
     async def _start_one(self, held: Held) -> None:
+        """Launch the run at once and take it (START) meanwhile: the launch and the round trip overlap.  Until START
+        answers, the run's events wait here; if the run turns out not to be this node's (stopped while it waited),
+        it is cancelled within a millisecond or two of starting and nothing of it is ever sent."""
         try:
             request = RunRequest.parse(held.fields, self.keys)
         except BadRequest as exc:
             await self._refuse(held, str(exc))
             return
         unknown = sorted(set(request.options) - self._accepts)
-        flight = await self._take(held, request)
-        if flight is None:
-            return
         if unknown:
-            why = f"this runner node does not know the run option(s) {', '.join(unknown)} (upgrade it)"
-            self._fail(flight, why)
+            flight = await self._take(held, request)
+            if flight is not None:
+                options = ", ".join(unknown)
+                self._fail(flight, f"this runner node does not know the run option(s) {options} (upgrade it)")
             return
+        flight = InFlight(request)
+        self.inflight[request.run_id] = flight
         start: Callable[..., Run] = self.runner.run  # options: checked against its signature above
         run = start(request.code, name=request.name, timeout=request.timeout, **request.options)
         flight.run = run
         self._pumps.spawn(self._pump(flight, run), name=f"corobot-node-run-{request.run_id}")
+        try:
+            taken = await self._start_script(held, request)
+        except RedisError:
+            self._disown(flight)
+            raise  # held again, and START tried again (it is idempotent: "2" = already this node's)
+        if taken:
+            flight.confirmed.set_result(True)
+        else:
+            self._disown(flight)
 
-    async def _take(self, held: Held, request: RunRequest) -> InFlight | None:
-        """START: the run is this node's now (None: it was stopped while it waited, or another node has it)."""
+    def _disown(self, flight: InFlight) -> None:
+        flight.confirmed.set_result(False)
+        if flight.run is not None:
+            flight.run.cancel()
+
+    async def _start_script(self, held: Held, request: RunRequest) -> bool:
         k = self.keys
         hold = int((min(request.timeout, self.runner.limits.timeout_max) + HOLD_MARGIN) * 1000)
         started = await self.scripts.start(
             keys=[k.queue, k.running, k.run(request.run_id), k.requests, k.user(request.owner)],
             args=[request.run_id, self.node_id, held.entry_id, GROUP, hold],
         )
-        if not int(started):
+        return int(started) > 0
+
+    async def _take(self, held: Held, request: RunRequest) -> InFlight | None:
+        """START, then the flight (None: it was stopped while it waited, or another node has it)."""
+        if not await self._start_script(held, request):
             return None
         flight = InFlight(request)
+        flight.confirmed.set_result(True)
         self.inflight[request.run_id] = flight
         return flight
 
@@ -266,6 +289,10 @@ class RunnerNode:
     async def _send_batch(self, batch: list[Outgoing]) -> None:
         pending: list[Outgoing] = []
         for out in batch:
+            if not await out.flight.confirmed:  # not this node's run after all: nothing of it is sent
+                if isinstance(out.event, Finished):
+                    self._forget(out.flight)
+                continue
             if isinstance(out.event, Finished):
                 await self._flush(pending)
                 pending = []
@@ -297,10 +324,15 @@ class RunnerNode:
             keys=[k.running, k.run(request.run_id), k.user(request.owner), request.reply],
             args=[request.run_id, self.node_id, _json(event), INBOX_BOUND],
         )
-        self.inflight.pop(request.run_id, None)
+        self._forget(out.flight)
         self.stats.runs[str(event.status)] += 1
         if not int(done):
             log.info("run %s ended (%s) after its bot gave up on it; nothing sent", request.run_id, event.status)
+        self.state.wake.set()
+
+    def _forget(self, flight: InFlight) -> None:
+        if self.inflight.get(flight.request.run_id) is flight:
+            del self.inflight[flight.request.run_id]
         self.state.wake.set()
 
     async def _retry(self, action: Callable[[], Awaitable[None]]) -> None:

@@ -28,11 +28,16 @@ class Held:
     fields: dict[str, str]
 
 
+def _future() -> asyncio.Future[bool]:
+    return asyncio.get_running_loop().create_future()
+
+
 @dataclass(slots=True)
 class InFlight:
     request: RunRequest
     run: Run | None = None
     seq: int = 0  # events sent so far (each carries its number: a resent batch is recognised)
+    confirmed: asyncio.Future[bool] = field(default_factory=_future)  # START said the run is this node's
 
 
 @dataclass(slots=True)

@@ -3,9 +3,9 @@
 Split from `node.py` (what a node does with runs) because this is what it does for the cluster: each heartbeat
 (1) says it is alive (or learns that it was declared dead: then it stops its runs — their bots have already
 shown them `killed` — and comes back under a new name), (2) keeps the requests it holds from looking abandoned,
-(3) reaps nodes that stopped beating, (4) claims requests idle longer than `dead_after` (read by a node that
-died before starting them), (5) double-checks stop flags (in case a pub/sub message was missed).  A second task
-listens on the node's control channel for `/stop`.
+(3) reaps nodes that stopped beating, (4) claims the requests that nodes no longer in the cluster had read and
+not started, and any idle longer than `dead_after`, (5) double-checks stop flags (in case a pub/sub message was
+missed).  A second task listens on the node's control channel for `/stop`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 INBOX_BOUND = 100_000
 FORGET_CONSUMERS_EVERY = 30  # heartbeats between sweeps of dead consumers from the group
+CLAIM_MIN_IDLE_MS = 100  # a request another node claimed this instant is left to it
 
 
 class Upkeep:
@@ -99,17 +100,31 @@ class Upkeep:
             log.warning("runner node(s) %s stopped sending heartbeats; %d of their run(s) ended", dead, ended)
 
     async def claim(self) -> None:
-        """XAUTOCLAIM requests nobody touched for dead_after: read by a node that died before starting them."""
-        node = self.node
+        """Take over requests read by nodes that are gone: first those of consumers no longer in the cluster (a
+        reaped node, whoever reaped it: at once), then any request idle longer than dead_after (XAUTOCLAIM: a node
+        that stalls).  XCLAIM with a small minimum idle time, so two nodes claiming together take each entry once."""
+        node, k = self.node, self.node.keys
         room = node.free + node.prefetch - len(node.held)
         if room <= 0 or node.free <= 0 or node.stopping:
             return
-        reply = await node.redis.xautoclaim(
-            node.keys.requests, GROUP, node.node_id, int(node.dead_after * 1000), "0-0", count=room
-        )
-        claimed: list[Held] = [Held(str(i), f) for i, f in entries([[node.keys.requests, reply[1]]])]
+        claimed: list[Held] = []
+        alive = set(await node.redis.zrange(k.nodes, 0, -1))
+        for consumer in await node.redis.xinfo_consumers(k.requests, GROUP):
+            name = str(consumer.get("name"))
+            if name in alive or name == node.node_id or not consumer.get("pending") or room <= len(claimed):
+                continue
+            pending = await node.redis.xpending_range(k.requests, GROUP, "-", "+", room - len(claimed), name)
+            ids: list[int | bytes | str | memoryview[int]] = [str(p["message_id"]) for p in pending]
+            if ids:
+                found = await node.redis.xclaim(k.requests, GROUP, node.node_id, CLAIM_MIN_IDLE_MS, ids)
+                claimed += [Held(i, f) for i, f in entries([[k.requests, found]])]
+        if room > len(claimed):
+            reply = await node.redis.xautoclaim(
+                k.requests, GROUP, node.node_id, int(node.dead_after * 1000), "0-0", count=room - len(claimed)
+            )
+            claimed += [Held(i, f) for i, f in entries([[k.requests, reply[1]]])]
         if claimed:
-            log.warning("runner node %s: took over %d request(s) a dead node had read", node.node_id, len(claimed))
+            log.warning("runner node %s: took over %d request(s) a lost node had read", node.node_id, len(claimed))
             node.take_over(claimed)
 
     async def check_stops(self) -> None:

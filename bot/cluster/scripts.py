@@ -99,13 +99,17 @@ return out
 )
 
 # A node takes a request it read.  KEYS: queue, running, run, requests, user.
-# ARGV: run, node, entry id, group, hold ms.  1: start it; 0: it was cancelled or already taken (skip it).
+# ARGV: run, node, entry id, group, hold ms.  1: it is this node's now; 2: it already was (a retry after a lost
+# reply); 0: it was cancelled or another node has it (skip it).
 START = (
     NOW
     + """
 redis.call('XACK', KEYS[4], ARGV[4], ARGV[3])
 redis.call('XDEL', KEYS[4], ARGV[3])
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then
+  if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then return 2 end
+  return 0
+end
 local hold = tonumber(ARGV[5])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[3], 'node', ARGV[2], 'state', 'running', 'started', now)

@@ -77,7 +77,7 @@ class Proc:
 @dataclass
 class Deployment:
     root: Path
-    fd: FakeDiscord
+    fd: FakeDiscord | None
     redis: Redis
     keys: Keys
     storage_url: str
@@ -103,13 +103,14 @@ class Deployment:
             "log_level": "INFO",
             "storage": {"url": self.storage_url},
             "cluster": {"redis_url": self.redis_url, "prefix": self.keys.prefix, **self.cluster},
-            "discord": {
+        }
+        if self.fd is not None:
+            settings["discord"] = {
                 "api_base_url": self.fd.api_base,
                 "gateway_url": self.fd.gateway_url,
                 "rate_limit": {"runs": 100, "per_seconds": 60},
                 "edit_interval": 0.5,
-            },
-        }
+            }
         for section, values in extra.items():
             if isinstance(values, dict):
                 settings.setdefault(section, {}).update(values)
@@ -123,7 +124,9 @@ class Deployment:
         port = free_port()
         config = self._config(name, ops={"listen": f"127.0.0.1:{port}"}, **extra)
         env = {k: v for k, v in os.environ.items() if not k.startswith("COROBOT_")}
-        env.update(PYTHONPATH=str(REPO), DISCORD_TOKEN=self.fd.token, PYTHONUNBUFFERED="1")
+        env.update(PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+        if self.fd is not None:
+            env["DISCORD_TOKEN"] = self.fd.token
         log = self.root / f"{name}.log"
         with log.open("wb") as out:
             argv = [sys.executable, "-m", "bot", "--config", str(config), command]
@@ -160,8 +163,9 @@ class Deployment:
                 raise RuntimeError(f"{dead[0].name} exited with {dead[0].process.returncode}:\n{dead[0].tail()}")
             alive = await self.redis.zcard(self.keys.nodes)
             on_bus = await self.redis.zcard(self.keys.bots)
-            synced = bool(self.fd.commands())
-            if alive >= nodes and on_bus >= bots and len(self.fd.gateway.ready_shards) >= shards and synced:
+            fd = self.fd
+            connected = fd is None or (bool(fd.commands()) and len(fd.gateway.ready_shards) >= shards)
+            if alive >= nodes and on_bus >= bots and connected:
                 return
             await asyncio.sleep(0.1)
         states = "\n".join(f"--- {p.name}\n{p.tail(15)}" for p in self.procs)
