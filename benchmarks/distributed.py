@@ -25,7 +25,6 @@ import os
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -85,15 +84,14 @@ def busy_jiffies() -> tuple[int, int]:
 
 
 @contextlib.asynccontextmanager
-async def private_redis(url: str | None) -> AsyncIterator[str]:
+async def private_redis(url: str | None) -> AsyncIterator[tuple[str, int | None]]:
+    """(url, server pid): the given Redis, or a private redis-server on a free port, stopped afterwards."""
     if url:
-        yield url
+        yield url, None
         return
     port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.DEVNULL)
     try:
         client = Redis(port=port)
         for _ in range(100):
@@ -102,10 +100,32 @@ async def private_redis(url: str | None) -> AsyncIterator[str]:
                     break
             await asyncio.sleep(0.05)
         await client.aclose()
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", server.pid
     finally:
         server.terminate()
-        server.wait(10)
+        await server.wait()
+
+
+def tree_cpu(root: int) -> float:
+    """CPU-seconds of process `root` and everything below it, including children already reaped (/proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return total
 
 
 async def commands_processed(redis: Redis) -> int:
@@ -152,20 +172,40 @@ async def submit_to_output(runner: RunnerLike) -> float:
 
 
 # -- 2. burst --------------------------------------------------------------------------------------------
-async def burst_of(runner: RunnerLike, n: int, redis: Redis | None) -> dict[str, float]:
+class Meter:
+    """CPU-seconds of the parts of the system (this process = the bot side; Redis; each node's process tree with
+    its worker and runs) and of the whole machine, between two readings."""
+
+    def __init__(self, redis_pid: int | None, nodes: list[int]) -> None:
+        self.redis_pid = redis_pid
+        self.nodes = nodes
+
+    def read(self) -> dict[str, float]:
+        busy, total = busy_jiffies()
+        ticks = os.sysconf("SC_CLK_TCK")
+        nodes = sum(tree_cpu(pid) for pid in self.nodes)
+        redis = tree_cpu(self.redis_pid) if self.redis_pid else 0.0
+        bot = tree_cpu(os.getpid()) - nodes - redis  # this process and its own runner (embedded)
+        return {"machine": busy / ticks, "slots": total / ticks, "bot": bot, "redis": redis, "nodes": nodes}
+
+
+async def burst_of(runner: RunnerLike, n: int, meter: Meter, redis: Redis | None) -> dict[str, float]:
     before_cmd = await commands_processed(redis) if redis is not None else 0
-    busy0, total0 = busy_jiffies()
+    before = meter.read()
     t0 = time.perf_counter()
     runs = [await runner.submit(TWO_TASKS) for _ in range(n)]
     results = await asyncio.gather(*(run.wait() for run in runs))
     wall = time.perf_counter() - t0
-    busy1, total1 = busy_jiffies()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (busy1 - busy0) / ticks
-    ok = sum(1 for r in results if r.status == "ok")
-    after_cmd = await commands_processed(redis) if redis is not None else 0
-    share = (busy1 - busy0) / max(1, total1 - total0)
-    return {"wall": wall, "cpu": cpu, "ok": ok, "util": share, "commands": (after_cmd - before_cmd) / n}
+    after = meter.read()
+    used = {key: after[key] - before[key] for key in after}
+    commands = (await commands_processed(redis) - before_cmd) / n if redis is not None else 0.0
+    return {
+        "wall": wall,
+        "ok": sum(1 for r in results if r.status == "ok"),
+        "busy": used["machine"] / used["slots"],
+        "commands": commands,
+        **{key: used[key] for key in ("machine", "bot", "redis", "nodes")},
+    }
 
 
 # -- 3. failover -----------------------------------------------------------------------------------------
@@ -223,93 +263,110 @@ async def main() -> None:
     if not args.redis and not shutil.which("redis-server"):
         sys.exit("redis-server is not installed (apt-get install redis-server), or pass --redis URL")
     print(f"machine: {CORES} cores, load {os.getloadavg()[0]:.2f}; python {sys.version.split()[0]}")
+    table: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         lesson_files(root / "lessons")
-        async with private_redis(args.redis) as url:
-            await measure(root, url, args)
+        async with private_redis(args.redis) as (url, redis_pid):
+            keys = Keys(f"bench-{secrets.token_hex(4)}")
+            redis = connect(url, name="bench")
+            try:
+                async with Deployment(root, None, redis, keys, "sqlite:///unused.sqlite3", redis_url=url) as d:
+                    node = await d.start_node("n1", max_concurrent=200, per_user=1000, queue_size=400)
+                    await d.wait_ready(nodes=1, bots=0, shards=0)
+                    table.append(await first_outputs(root, redis, keys, args.samples))
+                    meter = Meter(redis_pid, [node.process.pid])
+                    table.append(await bursts(d, redis, keys, meter, args.burst))
+            finally:
+                async for key in redis.scan_iter(match=keys.tag + ":*"):
+                    await redis.delete(key)
+                await redis.aclose()
+            table.append(await failovers(root, url))
+    table.append(await answers(args.postgres))
+    print("\nside by side                                        embedded                 distributed")
+    for label, left, right in table:
+        print(f"  {label:48s}  {left:23s}  {right}")
 
 
-async def measure(root: Path, url: str, args: argparse.Namespace) -> None:
-    keys = Keys(f"bench-{secrets.token_hex(4)}")
-    redis = connect(url, name="bench")
-    table: list[tuple[str, str, str]] = []
-    local_limits = RunnerSettings(max_concurrent=200, per_user=1000, queue_size=400).limits()
+async def first_outputs(root: Path, redis: Redis, keys: Keys, samples: int) -> tuple[str, str, str]:
     bot_limits = RunnerSettings(max_concurrent=16, per_user=1, queue_size=400).limits()
-    async with Deployment(root, None, redis, keys, "sqlite:///unused.sqlite3", redis_url=url) as d:
-        await d.start_node("n1", max_concurrent=200, per_user=1000, queue_size=400)
-        await d.wait_ready(nodes=1, bots=0, shards=0)
-        # 1. first output
-        async with Runner(bot_limits) as local, RemoteRunner(redis, keys, bot_limits, heartbeat=0.2, dead_after=1.0) as remote:
-            for _ in range(5):
-                await submit_to_output(local)
-                await submit_to_output(remote)
-            core_local, core_remote = [], []
-            for _ in range(args.samples):
-                core_local.append(await submit_to_output(local))
-                core_remote.append(await submit_to_output(remote))
-            rounds = 2
-            disc_local: list[float] = []
-            disc_remote: list[float] = []
-            for _ in range(rounds):
-                disc_local += await discord_phase(root, local, args.samples // rounds)
-                disc_remote += await discord_phase(root, remote, args.samples // rounds)
-        added = (statistics.median(disc_remote) - statistics.median(disc_local)) * 1000
-        core_added = (statistics.median(core_remote) - statistics.median(core_local)) * 1000
-        print("\n1. time to first output (ms)            embedded median/p90   via Redis median/p90   added")
-        print(f"   /run -> first line visible (Discord)   {ms(disc_local)} / {ms(disc_local, 0.9)}      "
-              f"{ms(disc_remote)} / {ms(disc_remote, 0.9)}     {added:+.2f}")  # fmt: skip
-        print(f"   submit -> first Output event           {ms(core_local)} / {ms(core_local, 0.9)}      "
-              f"{ms(core_remote)} / {ms(core_remote, 0.9)}     {core_added:+.2f}")  # fmt: skip
-        table.append(("/run -> first output visible, median", f"{ms(disc_local)} ms", f"{ms(disc_remote)} ms"))
+    remote = RemoteRunner(redis, keys, bot_limits, heartbeat=0.2, dead_after=1.0)
+    async with Runner(bot_limits) as local, remote:
+        for _ in range(5):
+            await submit_to_output(local)
+            await submit_to_output(remote)
+        core_local, core_remote = [], []
+        for _ in range(samples):  # interleaved: the machine's load drifts alike for both
+            core_local.append(await submit_to_output(local))
+            core_remote.append(await submit_to_output(remote))
+        disc_local: list[float] = []
+        disc_remote: list[float] = []
+        for _ in range(2):
+            disc_local += await discord_phase(root, local, samples // 2)
+            disc_remote += await discord_phase(root, remote, samples // 2)
+    print("\n1. time to first output (ms)              embedded median / p90   via Redis median / p90   added")
+    for label, left, right in (
+        ("/run -> first line visible (Discord)", disc_local, disc_remote),
+        ("submit -> first Output event", core_local, core_remote),
+    ):
+        added = (statistics.median(right) - statistics.median(left)) * 1000
+        print(f"   {label:38s} {ms(left)} / {ms(left, 0.9)}        {ms(right)} / {ms(right, 0.9)}      {added:+.2f}")
+    return "/run -> first output visible, median", f"{ms(disc_local)} ms", f"{ms(disc_remote)} ms"
 
-        # 2. burst
-        print(f"\n2. {args.burst} concurrent two-task runs (1 s sleeps)   wall s   machine CPU-s   CPU busy   "
-              "Redis cmds/run   ok")  # fmt: skip
-        async with Runner(local_limits) as local:
-            await burst_of(local, 10, None)
-            embedded = await burst_of(local, args.burst, None)
-        rows = [("embedded (one process)", embedded)]
-        big = RunnerSettings(max_concurrent=400, per_user=1000, queue_size=400).limits()
-        async with RemoteRunner(redis, keys, big, heartbeat=0.2, dead_after=1.0) as remote:
-            await burst_of(remote, 10, redis)
-            rows.append(("one runner node", await burst_of(remote, args.burst, redis)))
-            await d.start_node("n2", max_concurrent=200, per_user=1000, queue_size=400)
-            await d.wait_ready(nodes=2, bots=0, shards=0)
-            await burst_of(remote, 10, redis)
-            rows.append(("two runner nodes", await burst_of(remote, args.burst, redis)))
-        for label, r in rows:
-            print(f"   {label:38s} {r['wall']:6.2f}   {r['cpu']:13.2f}   {r['util'] * 100:7.0f} %   "
-                  f"{r['commands']:14.1f}   {r['ok']:.0f}")  # fmt: skip
-        per_run = rows[1][1]["cpu"] / args.burst
-        print(f"   CPU per run (one node, whole machine): {per_run * 1000:.1f} ms; this machine's {CORES} cores "
-              f"could do at most {CORES / per_run:.0f} runs/s")  # fmt: skip
-        table.append((f"{args.burst}-run burst, wall", f"{embedded['wall']:.2f} s", f"{rows[1][1]['wall']:.2f} s (1 node), "
-                      f"{rows[2][1]['wall']:.2f} s (2 nodes)"))  # fmt: skip
-    await redis.aclose()
 
-    # 3. failover
+async def bursts(d: Deployment, redis: Redis, keys: Keys, meter: Meter, n: int) -> tuple[str, str, str]:
+    print(f"\n2. {n} concurrent two-task runs (1 s sleeps): wall s, CPU-seconds (machine = bot side + Redis + nodes")
+    print("   + everything else running here), machine busy, Redis commands per run, runs ok")
+    local_limits = RunnerSettings(max_concurrent=200, per_user=1000, queue_size=400).limits()
+    async with Runner(local_limits) as local:
+        await burst_of(local, 10, meter, None)
+        rows = [("embedded (the bot's own runner)", await burst_of(local, n, meter, None))]
+    big = RunnerSettings(max_concurrent=400, per_user=1000, queue_size=400).limits()
+    async with RemoteRunner(redis, keys, big, heartbeat=0.2, dead_after=1.0) as remote:
+        await burst_of(remote, 10, meter, redis)
+        rows.append(("one runner node", await burst_of(remote, n, meter, redis)))
+        second = await d.start_node("n2", max_concurrent=200, per_user=1000, queue_size=400)
+        await d.wait_ready(nodes=2, bots=0, shards=0)
+        meter.nodes.append(second.process.pid)
+        await burst_of(remote, 10, meter, redis)
+        rows.append(("two runner nodes", await burst_of(remote, n, meter, redis)))
+    print("   " + " " * 33 + "wall   machine   bot  Redis  nodes   busy  cmds/run  ok")
+    for label, r in rows:
+        print(
+            f"   {label:31s} {r['wall']:6.2f} {r['machine']:8.2f} {r['bot']:6.2f} {r['redis']:6.2f} {r['nodes']:6.2f}"
+            f" {r['busy'] * 100:5.0f} % {r['commands']:8.1f} {r['ok']:4.0f}"
+        )
+    one = rows[1][1]
+    node_ms, redis_ms, bot_ms = (one[key] / n * 1000 for key in ("nodes", "redis", "bot"))
+    print(f"   per run, one node: node side {node_ms:.1f} ms CPU, Redis {redis_ms:.2f} ms, bot side {bot_ms:.2f} ms")
+    embedded, two = rows[0][1], rows[2][1]
+    walls = f"{one['wall']:.2f} s (1 node), {two['wall']:.2f} s (2 nodes)"
+    return f"{n}-run burst, wall", f"{embedded['wall']:.2f} s", walls
+
+
+async def failovers(root: Path, url: str) -> tuple[str, str, str]:
     figures = await failover(root, url)
-    print(f"\n3. failover (heartbeat 1 s, dead_after 3 s): a killed node's runs end `killed` after "
-          f"{figures['killed']:.2f} s; its {figures['held']:.0f} held request(s) start on another node after "
-          f"{figures['takeover']:.2f} s")  # fmt: skip
-    table.append(("failover: runs ended / held requests restarted", "-", f"{figures['killed']:.2f} s / "
-                  f"{figures['takeover']:.2f} s"))  # fmt: skip
+    print(
+        f"\n3. failover (heartbeat 1 s, dead_after 3 s): a killed node's runs end `killed` after "
+        f"{figures['killed']:.2f} s; its {figures['held']:.0f} held request(s) start on another node after "
+        f"{figures['takeover']:.2f} s"
+    )
+    both = f"{figures['killed']:.2f} s / {figures['takeover']:.2f} s"
+    return "failover: runs ended / held requests restarted", "-", both
 
-    # 4. storage
-    print("\n4. answers/s (each its own transaction)     one at a time   20 at a time")
+
+async def answers(postgres: str) -> tuple[str, str, str]:
+    print("\n4. answers/s (each its own transaction)        one at a time   20 at a time")
     speeds: dict[str, tuple[float, float]] = {}
     for kind in ("sqlite", "postgresql"):
-        async with database(kind, args.postgres) as store:
+        async with database(kind, postgres) as store:
             await burst(store)
             speeds[kind] = (await rate(store, 3000, 1), await rate(store, 3000, 20))
-        print(f"   {kind:40s} {speeds[kind][0]:13.0f}   {speeds[kind][1]:12.0f}")
-    table.append(("answers/s, 20 members at a time", f"{speeds['sqlite'][1]:.0f} (SQLite)",
-                  f"{speeds['postgresql'][1]:.0f} (PostgreSQL)"))  # fmt: skip
-
-    print("\nside by side                                      embedded                  distributed")
-    for label, left, right in table:
-        print(f"  {label:46s}  {left:24s}  {right}")
+        print(f"   {kind:44s} {speeds[kind][0]:13.0f}   {speeds[kind][1]:12.0f}")
+    sqlite, pg = speeds["sqlite"], speeds["postgresql"]
+    return "answers/s, one at a time / 20 at a time", f"{sqlite[0]:.0f} / {sqlite[1]:.0f} (SQLite)", (
+        f"{pg[0]:.0f} / {pg[1]:.0f} (PostgreSQL)"
+    )
 
 
 if __name__ == "__main__":
