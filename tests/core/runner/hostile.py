@@ -58,7 +58,7 @@ def _uid(pid: int) -> int | None:
 def runner_uids(runner: Runner) -> range:
     uids = runner.host.uids
     assert uids is not None
-    return range(uids.base, uids.base + runner.limits.max_concurrent)
+    return range(uids.base, uids.base + runner.slots)  # max_concurrent per interpreter's worker
 
 
 def assert_host_clean(runner: Runner, shm_before: set[str]) -> None:
@@ -68,10 +68,10 @@ def assert_host_clean(runner: Runner, shm_before: set[str]) -> None:
             assert run_uid_processes(uid) == [], f"processes of uid {uid} left behind"
     assert host_shm_ids() <= shm_before, "a SysV shm segment was left on the host"
     if runner.cgroups is not None:  # a spare of the worker (root) may wait in a slot for its next run
-        for slot in range(runner.limits.max_concurrent):
+        for slot in range(runner.slots):
             left = [pid for pid in runner.cgroups.pids(slot) if _uid(pid) not in (0, None)]
             assert left == [], f"slot {slot}'s cgroup still holds processes of a run"
-    assert len(runner._free_slots) == runner.limits.max_concurrent, "a slot was not given back"
+    assert runner.free_slots == runner.slots, "a slot was not given back"
 
 
 async def assert_next_run_works(runner: Runner) -> None:
