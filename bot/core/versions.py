@@ -31,6 +31,12 @@ def version_key(version: str) -> tuple[int, ...]:
         return ()
 
 
+def version_tuple(version: str) -> tuple[int, int]:
+    """`"3.12"` -> (3, 12) (what `Lesson.supported` takes); (0, 0) for anything unparsable."""
+    major, minor = (*version_key(version), 0, 0)[:2]
+    return major, minor
+
+
 def sort_versions(versions: Iterable[str]) -> list[str]:
     return sorted(set(versions), key=version_key)
 
@@ -46,7 +52,6 @@ class PythonUnavailable(RunnerError):
 
     def __init__(self, python: str, available: Sequence[str]) -> None:
         super().__init__(
-            f"Python {python} is not available here (available: {', '.join(available)})",
             message_id="run.python_unavailable",
             params={"python": python[:40], "available": list(available)},
         )
@@ -57,7 +62,6 @@ class ExamplePythonUnavailable(RunnerError):
 
     def __init__(self, wanted: Sequence[str], available: Sequence[str]) -> None:
         super().__init__(
-            f"this example is about Python {', '.join(wanted)}; available here: {', '.join(available)}",
             message_id="run.example_python_unavailable",
             params={"wanted": list(wanted), "available": list(available)},
         )
