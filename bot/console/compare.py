@@ -3,7 +3,7 @@
 While the runs go, each line is printed as it comes, tagged with its version.  Then the outputs side by side: a
 table with a column per version, one row per merged line (`bot.core.compare.merge_lines`), the rows that not
 every version printed marked `≠`; then, one version after another, its summary (against what the lesson expects
-on that version), its timeline and the lanes that differ from the other versions.
+on that version) and its timeline; last, the lanes that differ between the versions.
 """
 
 from __future__ import annotations
@@ -58,16 +58,16 @@ def print_comparison(
     if comparison.same_output:
         console.print(Text(t(locale, "compare.same_output"), style="green"))
     console.print(comparison_table(comparison, release), no_wrap=False)
-    differences = comparison.differences()
     for version in comparison.versions:
         console.print()
         console.print(Rule(Text(t(locale, "compare.python", release=release(version)), style="bold")))
         record = comparison.records[version]
         print_summary_of(console, record, comparison.verdict(version), locale, width=width)
-        for diff in differences:
-            if version in diff.ends or diff.kind != "only":
-                console.print(Text(lane_difference_text(diff, language), style="yellow"))
-    if not differences:
+    console.print()
+    differences = comparison.differences()
+    for diff in differences:
+        console.print(Text(lane_difference_text(diff, language), style="yellow"))
+    if not differences and any(record.tasks for record in comparison.records.values()):
         console.print(Text(t(locale, "compare.same_lanes"), style="dim"))
 
 

@@ -7,11 +7,11 @@ The message, always within 2000 characters, top to bottom: the header with the r
 output in one code block, a row per line, a row not every version printed marked `≠` and tagged with the
 versions that printed it (`≠ 3.12,3.13 │ a: runs, never waits`) — a phone-width layout, where columns side by
 side would not fit; a line per version (status, time, expected vs actual on that version); the lesson's notes;
-then each version's timeline, with the lanes that differ marked under it.  What does not fit goes in this
-order: timelines of versions whose lanes are alike, then all timelines (the lane differences stay), then the
-notes, then the oldest output rows (counted).  When anything was left out, the final message attaches the whole
-comparison as text (the run message's `output.txt`): each version's output with times, `≠` on the lines not
-every version printed, and its timeline.
+then each version's timeline and the lanes that differ (`≠ say: only on Python 3.11`).  What does not fit goes
+in this order: the timelines but the first version's and those with lanes of their own, then all timelines (the
+lane differences stay), then the notes, then the oldest output rows (counted).  When anything was left out, the
+final message attaches the whole comparison as text (the run message's `output.txt`): each version's output with
+times, `≠` on the lines not every version printed, and its timeline.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from bot.core.compare import Comparison, LaneDifference, RunGroup, expect_on
+from bot.core.compare import Comparison, RunGroup, expect_on
 from bot.core.events import Finished, Output, Started, Status
 from bot.core.lessons import Example
 from bot.core.timeline import format_offset, render_timeline
@@ -83,14 +83,15 @@ def _version_line(comparison: Comparison, version: str, locale: str) -> str:
 
 
 def _notes(comparison: Comparison, locale: str) -> list[str]:
-    """The lesson's notes on what to expect: once when alike, else one per version."""
-    notes = {v: comparison.verdict(v).note for v in comparison.versions}
-    texts = {v: note.get(locale) for v, note in notes.items() if note is not None}
-    if not texts:
-        return []
-    if len(set(texts.values())) == 1 and len(texts) == len(notes):
-        return ["> " + clip(next(iter(texts.values())), 400).replace("\n", "\n> ")]
-    return ["> **" + v + "** " + clip(text, 300).replace("\n", "\n> ") for v, text in texts.items()]
+    """The lesson's notes on what to expect: once when alike on every version, else each with its versions."""
+    by_text: dict[str, list[str]] = {}
+    for version in comparison.versions:
+        note = comparison.verdict(version).note
+        if note is not None:
+            by_text.setdefault(note.get(locale), []).append(version)
+    if len(by_text) == 1 and len(next(iter(by_text.values()))) == len(comparison.versions):
+        return ["> " + clip(next(iter(by_text)), 400).replace("\n", "\n> ")]
+    return ["> **" + ", ".join(vs) + "** " + clip(text, 300).replace("\n", "\n> ") for text, vs in by_text.items()]
 
 
 def _rows(comparison: Comparison) -> list[str]:
@@ -107,29 +108,17 @@ def _rows(comparison: Comparison) -> list[str]:
     return out
 
 
-def _lanes_of(version: str, differences: list[LaneDifference]) -> list[LaneDifference]:
-    return [d for d in differences if d.kind != "only" or version in d.ends]
-
-
 def _timelines(comparison: Comparison, locale: str, only: set[str] | None, width: int) -> list[str]:
-    """Each version's timeline block and its lane differences (`only`: draw these versions' timelines; the
-    others' lane differences are still listed)."""
+    """Each version's timeline (`only`: these versions' alone), then the lanes that differ, each once."""
     differences = comparison.differences()
     language = language_of(locale)
     out: list[str] = []
     for version in comparison.versions:
-        record = comparison.records[version]
-        mine = _lanes_of(version, differences)
-        drawing = ""
         if only is None or version in only:
-            drawing = render_timeline(record, width=width, legend=legend(language))
-        if not drawing and not mine:
-            continue
-        block = [f"**{version}**"]
-        if drawing:
-            block.append(code_block(code_safe(drawing)))
-        block += [clip(lane_difference_text(d, language), 200) for d in mine]
-        out.append("\n".join(block))
+            drawing = render_timeline(comparison.records[version], width=width, legend=legend(language))
+            if drawing:
+                out.append(f"**{version}**\n" + code_block(code_safe(drawing)))
+    out += [clip(lane_difference_text(d, language), 200) for d in differences]
     if not differences and comparison.done and any(comparison.records[v].tasks for v in comparison.versions):
         out.append(t(locale, "compare.same_lanes"))
     return out
@@ -165,8 +154,8 @@ def comparison_text(comparison: Comparison, pythons: Pythons, locale: str) -> st
         drawing = render_timeline(record, width=FULL_WIDTH, legend=legend(language))
         if drawing:
             lines += ["", strip_control(drawing)]
-        lines += [lane_difference_text(d, language) for d in _lanes_of(version, differences)]
         lines.append("")
+    lines += [lane_difference_text(d, language) for d in differences]
     return "\n".join(lines)
 
 
