@@ -8,7 +8,7 @@ a front-end.  Nothing else in the package builds shared resources.
       run LESSON[/EXAMPLE] [--json] [--width N] [--python 3.12]
                                                run one example; exit 0 only when it ends ok
       lessons list [--json]                    lessons in prerequisite order with their example ids
-      lessons check [DIR] [--require-locales en,zh-CN]
+      lessons check [DIR] [--require-locales en,zh-CN] [--require-pythons 3.11,3.12,3.13]
       lessons schema [--output PATH]
       discord                                  the Discord bot (default when DISCORD_TOKEN is set)
       db migrate | db copy --to URL [--replace] | db backup FILE [--force]
@@ -42,7 +42,7 @@ from bot.core.lessons import Example, Lesson
 from bot.core.record import record_run
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
-from bot.core.versions import version_tuple
+from bot.core.versions import normalize, version_tuple
 from bot.locales.wording import failure_text
 from bot.storage.faults import redact
 from bot.storage.sql import SqlStorage
@@ -100,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("dir", nargs="?", type=Path, help="lessons folder (default: the configured one)")
     check.add_argument(
         "--require-locales", default="", metavar="LOCALES", help="comma-separated, e.g. en,zh-CN: texts must have them"
+    )
+    check.add_argument(
+        "--require-pythons",
+        default="",
+        metavar="VERSIONS",
+        help="comma-separated, e.g. 3.11,3.12,3.13: fail unless the runner has each (CI: no version silently skipped)",
     )
     schema = lesson_commands.add_parser("schema", parents=[common], help="write the lesson JSON schema")
     schema.add_argument("--output", type=Path, default=DEFAULT_SCHEMA, help=f"default: {DEFAULT_SCHEMA}")
@@ -319,13 +325,18 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     # check_lessons loads it and reports every error itself
     catalog = _catalog(root, load=False, cache_dir=lesson_cache_dir(settings))
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
+    required = [part.strip() for part in args.require_pythons.split(",") if part.strip()]
     async with Runner(settings.runner.limits()) as runner:
-        print(f"runner: {runner.pythons.describe()}", flush=True)
+        pythons = runner.pythons
+        print(f"runner: {pythons.describe()}", flush=True)
+        reasons = {u.name: u.reason for u in pythons.unavailable}
+        missing = [v for v in required if normalize(v) not in pythons]
+        for version in missing:
+            why = reasons.get(normalize(version) or version, "not found (pyenv versions, python3.N on PATH)")
+            print(f"FAIL  python {version} is required (--require-pythons) but unavailable: {why}", flush=True)
         describe = functools.partial(failure_text, locale=settings.locale)
-        summary = await check_lessons(
-            catalog, runner, require_locales=locales, describe=describe, pythons=runner.pythons
-        )
-    return summary.exit_code
+        summary = await check_lessons(catalog, runner, require_locales=locales, describe=describe, pythons=pythons)
+    return 1 if missing else summary.exit_code
 
 
 def _lessons_schema(args: argparse.Namespace, settings: Settings) -> int:

@@ -146,7 +146,7 @@ async def test_a_comparison_runs_on_each_version_in_one_message_with_differences
         for version in versions:  # each timeline's own lane, marked as only there
             minor = version.split(".")[1]
             assert f"≠ job-{minor}: only on Python {version}" in content
-        assert f"cb:run:a:versions:compare" in msg.custom_ids() and not any(
+        assert "cb:run:a:versions:compare" in msg.custom_ids() and not any(
             c.startswith("cb:run:a:versions:compare:") for c in msg.custom_ids()
         )
 
