@@ -137,3 +137,11 @@ class StorageConflict(StorageError):
     """A uniqueness rule refused the write, e.g. a second active study session in one channel."""
 
     message_id = "storage.conflict"
+
+
+class UnknownTimezone(CorobotError):
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        self.name = name
+        self.suggestions = suggestions
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else " (try Europe/Paris or UTC+8)"
+        super().__init__(f"unknown time zone {name!r}{hint}")
