@@ -36,6 +36,8 @@ from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExam
 from bot.core.events import Status, event_to_dict
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord
+from bot.core.review.cards import ScheduleSettings
+from bot.core.review.service import Learning, LearningSettings
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
 from bot.storage.faults import redact
@@ -182,14 +184,38 @@ def open_storage(settings: Settings) -> SqlStorage:
     return storage_for(database_url(settings), busy_timeout=settings.storage.busy_timeout)
 
 
+def build_learning(settings: Settings, storage: SqlStorage, catalog: Catalog) -> Learning:
+    """Spaced review, the path and streaks over the storage and the catalog (`review:` settings)."""
+    review = settings.review
+    schedule = ScheduleSettings(
+        desired_retention=review.desired_retention,
+        learning_steps=tuple(review.learning_steps),
+        relearning_steps=tuple(review.relearning_steps),
+        maximum_interval=review.maximum_interval,
+        fuzz=review.fuzz,
+    )
+    learning_settings = LearningSettings(
+        mastery=review.mastery,
+        schedule=schedule,
+        session_size=review.session_size,
+        reminder_hour=review.reminder_hour,
+        log_days=review.log_days,
+    )
+    return Learning(storage, catalog, learning_settings)
+
+
 async def _console(settings: Settings) -> int:
     catalog = _catalog(settings.lessons_dir)
     storage = open_storage(settings)
     await storage.open()
     try:
+        learning = build_learning(settings, storage, catalog)
+        await learning.reconcile()  # cards follow lesson edits made while corobot was stopped
+        await learning.prune()
         async with Runner(settings.runner) as runner:
-            app = ConsoleApp(catalog, runner, locale=settings.locale, storage=storage)
-            watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
+            app = ConsoleApp(catalog, runner, locale=settings.locale, storage=storage, learning=learning)
+            # hot reload (strong ref); review cards follow each change
+            watcher = asyncio.create_task(catalog.watch(on_change=learning.lessons_changed), name="lesson-watcher")
             loop = asyncio.get_running_loop()
             with suppress(NotImplementedError, RuntimeError):  # not the main thread / not Unix
                 loop.add_signal_handler(signal.SIGINT, app.interrupt)

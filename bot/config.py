@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
@@ -76,6 +76,21 @@ class StorageSettings(_Section):
     busy_timeout: float = Field(default=5.0, gt=0, description="seconds a write waits for another's lock")
 
 
+Seconds = Annotated[float, Field(gt=0, description="seconds")]
+
+
+class ReviewSettings(_Section):
+    mastery: float = Field(default=0.8, gt=0, le=1, description="share of questions right for a lesson to be done")
+    desired_retention: float = Field(default=0.9, ge=0.7, le=0.97, description="FSRS: chance of recall when due")
+    learning_steps: list[Seconds] = Field(default_factory=lambda: [600.0], description="new cards answered wrong")
+    relearning_steps: list[Seconds] = Field(default_factory=lambda: [600.0], description="forgotten cards")
+    maximum_interval: int = Field(default=365, ge=1, description="days a card may wait at most")
+    fuzz: bool = Field(default=True, description="spread due dates a little (FSRS fuzzing)")
+    session_size: int = Field(default=10, ge=1, le=25, description="cards per review")
+    reminder_hour: int = Field(default=18, ge=0, le=23, description="local hour from which a daily reminder may go")
+    log_days: int | None = Field(default=365, ge=7, description="days the answer log is kept; null = until forget-me")
+
+
 class Settings(_Section):
     lessons_dir: Path = Path("lessons")
     data_dir: Path = Path("data")
@@ -84,6 +99,7 @@ class Settings(_Section):
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
 
 
 def discord_token(environ: Mapping[str, str] | None = None) -> str | None:

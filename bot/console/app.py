@@ -18,17 +18,20 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
+from bot.console.learning import ConsoleLearning
 from bot.console.ports import CatalogPort, RunHandle, RunnerPort, resolve, unknown_message
 from bot.console.quiz import CONSOLE_GUILD, CONSOLE_USER, ConsoleQuiz
 from bot.console.render import event_text, print_lesson, print_lessons, print_summary
 from bot.core.errors import RunnerError, UnknownExample, UnknownLesson
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord
+from bot.core.review.service import Learning
 from bot.core.storage import RunRecordRow, Storage
 
 log = logging.getLogger(__name__)
 
 PROMPT = "corobot> "
+LEARNING_COMMANDS = {"review", "path", "streak", "timezone", "tz", "forget-me"}
 HELP = """\
 commands:
   list                 the lessons, numbered, in prerequisite order
@@ -36,6 +39,10 @@ commands:
   run ID[/EXAMPLE]     run an example (the lesson's first when no EXAMPLE); N or N/M work too
   quiz ID|N [COUNT]    answer the lesson's quiz questions (predict, then see the real run)
   progress             your lessons, runs and quiz accuracy so far
+  review [COUNT]       the questions due for review (each one you answered comes back, spaced out)
+  path                 where you stand in the course and the lesson to take next, with why
+  streak               your daily streak and reviews due; `timezone ZONE` sets your time zone
+  forget-me            delete everything stored about you (asks first)
   reload               re-read changed lesson files
   help                 this text
   quit                 leave (Ctrl-D works too; Ctrl-C stops a running example)"""
@@ -127,10 +134,12 @@ class ConsoleApp:
         locale: str | None = None,
         width: int = 60,
         storage: Storage | None = None,
+        learning: Learning | None = None,
     ) -> None:
         self.catalog = catalog
         self.runner = runner
         self.storage = storage
+        self.learning = learning
         self.console = console or Console()
         self.reader = LineReader(stdin or sys.stdin)
         self.locale = locale
@@ -199,6 +208,8 @@ class ConsoleApp:
             await self._progress()
         elif command == "reload":
             self._reload()
+        elif command in LEARNING_COMMANDS:
+            await self._learning_command(command, arg)
         else:
             self.console.print(Text(f"unknown command {command!r}; type `help`", style="red"))
         return True
@@ -242,6 +253,26 @@ class ConsoleApp:
             row = RunRecordRow(CONSOLE_GUILD, CONSOLE_USER, lesson.id, example.id, str(done.status), done.elapsed)
             await self.storage.record_run(row)
             await self.storage.mark_lesson(CONSOLE_GUILD, CONSOLE_USER, lesson.id, completed=False)
+        if self.learning is not None and done is not None:
+            for finished in await self.learning.record_run(CONSOLE_GUILD, CONSOLE_USER):
+                self.console.print(Text(f"lesson done: {finished}", style="bold green"))
+
+    async def _learning_command(self, command: str, arg: str) -> None:
+        if self.learning is None:
+            self.console.print(Text("reviews and the path need storage, which this session lacks", style="yellow"))
+            return
+        quiz = ConsoleQuiz(self.console, self.reader.readline, self.runner, self.storage, self.locale, self.learning)
+        commands = ConsoleLearning(self.console, self.reader.readline, quiz, self.learning)
+        if command == "review":
+            await commands.review(arg)
+        elif command == "path":
+            await commands.path()
+        elif command == "streak":
+            await commands.streak()
+        elif command in {"timezone", "tz"}:
+            await commands.timezone(arg)
+        else:
+            await commands.forget_me()
 
     async def _quiz(self, arg: str) -> None:
         ref, _, count = arg.partition(" ")
@@ -251,7 +282,7 @@ class ConsoleApp:
         if count.strip() and not count.strip().isdigit():
             self.console.print(Text("COUNT must be a whole number, e.g. `quiz 3 2`", style="red"))
             return
-        quiz = ConsoleQuiz(self.console, self.reader.readline, self.runner, self.storage, self.locale)
+        quiz = ConsoleQuiz(self.console, self.reader.readline, self.runner, self.storage, self.locale, self.learning)
         await quiz.play(found[0], int(count) if count.strip() else None)
 
     async def _progress(self) -> None:

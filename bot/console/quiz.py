@@ -21,6 +21,8 @@ from bot.core.errors import RunnerError
 from bot.core.lessons import ChoiceQuestion, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question
 from bot.core.quiz import AnswerValue, QuestionRound, QuizError, QuizGame, Reveal
 from bot.core.record import RunRecord
+from bot.core.review.cards import Outcome
+from bot.core.review.service import Learning
 from bot.core.storage import AnswerRow, Storage
 from bot.core.timeline import format_offset
 
@@ -37,6 +39,14 @@ def offered_lines(question: PredictOutputQuestion, seed: str) -> list[str]:
     lines = question.lines()
     random.Random(seed).shuffle(lines)
     return lines
+
+
+def outcomes(rnd: QuestionRound, reveal: Reveal) -> list[Outcome]:
+    """A revealed question's answers as review outcomes: right or wrong, how fast, with a hint or not."""
+    return [
+        Outcome(s.user_id, s.correct, rnd.submissions[s.user_id].at, rnd.duration, bool(rnd.hints_taken.get(s.user_id)))
+        for s in reveal.scores
+    ]
 
 
 def correct_text(question: Question, locale: str | None) -> str:
@@ -57,12 +67,14 @@ class ConsoleQuiz:
         runner: RunnerPort,
         storage: Storage | None,
         locale: str | None,
+        learning: Learning | None = None,
     ) -> None:
         self.console = console
         self.readline = readline
         self.runner = runner
         self.storage = storage
         self.locale = locale
+        self.learning = learning
 
     async def play(self, lesson: Lesson, count: int | None = None) -> QuizGame | None:
         questions = list(lesson.quiz)[: count or None]
@@ -93,6 +105,8 @@ class ConsoleQuiz:
                 break
             reveal = game.close_current()
             await self._record(quiz_id, question, reveal, rnd.submissions[CONSOLE_USER].value)
+            if self.learning is not None:  # every answer becomes a review card
+                await self.learning.record_answers(CONSOLE_GUILD, lesson, question, outcomes(rnd, reveal))
             self._reveal(reveal)
             if question.example is not None:
                 await self._predict_then_run(lesson, question)
