@@ -186,13 +186,14 @@ class ReviewQueries(SqlPrimitives):
         )
         return int(due), None if upcoming is None else float(upcoming)
 
-    async def learner_cards(self, guild_id: int, user_id: int) -> list[LearnerCard]:
+    async def learner_cards(self, guild_id: int, user_id: int, lesson_id: str | None = None) -> list[LearnerCard]:
+        one = "" if lesson_id is None else " AND q.lesson_id = ?"
         rows = await self._fetch(
             "read review cards",
             f"SELECT {CARD_COLUMNS}, q.lesson_id, q.question_id FROM review_cards c "
-            "JOIN review_questions q ON q.id = c.question WHERE c.guild_id = ? AND c.user_id = ? AND q.retired = 0 "
-            "ORDER BY q.lesson_id, q.question_id",
-            (guild_id, user_id),
+            "JOIN review_questions q ON q.id = c.question WHERE c.guild_id = ? AND c.user_id = ? AND q.retired = 0"
+            f"{one} ORDER BY q.lesson_id, q.question_id",
+            (guild_id, user_id) if lesson_id is None else (guild_id, user_id, lesson_id),
         )
         return [_learner_card(row) for row in rows]
 

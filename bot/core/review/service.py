@@ -20,7 +20,7 @@ from bot.core.errors import UnknownLesson
 from bot.core.lessons import Lesson, Question
 from bot.core.quiz import AnswerValue, QuizError, coerce_answer, is_correct
 from bot.core.review.cards import Outcome, Schedule, ScheduleSettings, content_hash, rating_for
-from bot.core.review.path import LearnerPath, build_path
+from bot.core.review.path import LearnerPath, build_path, meets_mastery
 from bot.core.review.streaks import Streak, local_day, parse_timezone, streak, zone
 from bot.core.storage import CardResult, CardRow, QuestionRef, RecapData, ReminderCandidate, ReviewLogRow, Storage
 from bot.core.storage import ReviewSource as Source
@@ -129,8 +129,14 @@ class Learning:
     ) -> list[CardResult]:
         """Schedule each learner's card for this question from their answer (a new card on a first answer),
         save the cards and the answer log in one transaction, and record the lessons this made done."""
+        return (await self._record(guild_id, lesson, question, outcomes, source))[0]
+
+    async def _record(
+        self, guild_id: int, lesson: Lesson, question: Question, outcomes: Sequence[Outcome], source: Source
+    ) -> tuple[list[CardResult], set[int]]:
+        """The saved cards, and who finished the lesson with this answer."""
         if not outcomes:
-            return []
+            return [], set()
         now = self.clock()
         ref = await self._ref(lesson, question)
         cards = await self.storage.question_cards(guild_id, ref.id, [o.user_id for o in outcomes])
@@ -144,10 +150,25 @@ class Learning:
             )
             results.append(CardResult(self.schedule.answer(card, rating, outcome.correct, now), entry))
         await self.storage.record_reviews(results)
-        for outcome in outcomes:
-            if outcome.correct:  # only a right answer can complete a lesson
-                await self.check_done(guild_id, outcome.user_id)
-        return results
+        finished = set()
+        for outcome in outcomes:  # only a right answer can complete a lesson
+            if outcome.correct and await self._check_lesson(guild_id, outcome.user_id, lesson):
+                finished.add(outcome.user_id)
+        return results, finished
+
+    async def _check_lesson(self, guild_id: int, user_id: int, lesson: Lesson) -> bool:
+        """Record the lesson done if this learner now meets the rule; True when that happened now."""
+        if lesson.id in await self.storage.lessons_done(guild_id, user_id):
+            return False
+        ran = (await self.storage.examples_run(guild_id, user_id)).get(lesson.id, set())
+        cards = await self.storage.learner_cards(guild_id, user_id, lesson.id)
+        results = {(c.lesson_id, c.question_id): c.card.last_correct for c in cards}
+        if not meets_mastery(lesson, ran, results, self.settings.mastery):
+            return False
+        done = await self.storage.mark_done(guild_id, user_id, lesson.id, self.clock())
+        if done:
+            log.info("learner %s finished lesson %s", user_id, lesson.id)
+        return done
 
     async def record_run(self, guild_id: int, user_id: int) -> list[str]:
         """After an example run was stored: the lessons it made done (a last example run can be what was
@@ -198,10 +219,8 @@ class Learning:
         lesson, question = found
         correct = is_correct(question, coerce_answer(question, raw))
         outcome = Outcome(user_id, correct, seconds, question.timeout, hinted)
-        done_before = set(await self.storage.lessons_done(guild_id, user_id))
-        [result] = await self.record_answers(guild_id, lesson, question, [outcome], source="review")
-        newly = [k for k in await self.storage.lessons_done(guild_id, user_id) if k not in done_before]
-        return ReviewAnswer(correct, result.log.rating, result.card, newly)
+        [result], finished = await self._record(guild_id, lesson, question, [outcome], "review")
+        return ReviewAnswer(correct, result.log.rating, result.card, [lesson.id] if finished else [])
 
     # -- the path, streaks, the learner at a glance -------------------------------------------------------
 

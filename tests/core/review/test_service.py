@@ -200,3 +200,20 @@ async def test_the_answer_log_is_pruned_after_log_days(learning: Learning, cours
     assert await learning.prune() == 1  # the first answer is over 365 days old
     assert len(await learning.storage.fetch("SELECT id FROM review_log")) == 1
     assert len(await learning.storage.learner_cards(GUILD, 7)) == 2  # cards stay
+
+
+async def test_a_review_that_completes_a_lesson_says_so(learning: Learning, course: Lessons, clock: Clock) -> None:
+    for example in ("a", "b"):
+        await learning.storage.record_run(RunRecordRow(GUILD, 7, "basics", example, "ok", 0.1))
+    await quiz(learning, course, "q1", u7=True)
+    await quiz(learning, course, "q2", u7=False)  # 1/2 right: not yet
+    assert await learning.storage.lessons_done(GUILD, 7) == {}
+    clock.advance(11 * MINUTE)
+    first = await learning.answer(GUILD, 7, "basics", "q2", ["b"])
+    assert first.newly_done == []
+    clock.advance(11 * MINUTE)
+    done = await learning.answer(GUILD, 7, "basics", "q2", ["a"])
+    assert done.newly_done == ["basics"] and await learning.storage.lessons_done(GUILD, 7) == {"basics": clock.now}
+    clock.advance(DAY * 5)
+    again = await learning.answer(GUILD, 7, "basics", "q2", ["a"])
+    assert again.newly_done == []  # once
