@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from contextlib import suppress
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeAlias, TypeVar
 
@@ -165,7 +166,8 @@ class PostgresStorage(SqlStorage):
                 try:
                     return await action(con)
                 except BROKEN:
-                    con.terminate()  # asyncpg may otherwise hand the dead connection out again
+                    with suppress(asyncpg.InterfaceError):  # a connection lost inside a transaction is released
+                        con.terminate()  # asyncpg may otherwise hand the dead connection out again
                     await self.pool.expire_connections()  # the server restarted? then so must the others
                     raise
         except DRIVER_ERRORS as exc:
