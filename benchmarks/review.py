@@ -27,7 +27,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
-from bot.core.errors import UnknownLesson
+import yaml
+
+from bot.core.catalog import Catalog
 from bot.core.lessons import Lesson
 from bot.core.review.cards import content_hash
 from bot.core.review.service import Learning, LearningSettings
@@ -43,29 +45,20 @@ CODE = "import asyncio\n\nasync def main():\n    await asyncio.sleep(0)\n\nasync
 ZONES = ["UTC", "Asia/Shanghai", "Europe/Paris", "America/New_York", "Asia/Kolkata"]
 
 
-class Lessons:
-    def __init__(self, lessons: list[Lesson]) -> None:
-        self.by_id = {lesson.id: lesson for lesson in lessons}
-
-    def lessons(self) -> list[Lesson]:
-        return list(self.by_id.values())
-
-    def get(self, lesson_id: str) -> Lesson:
-        try:
-            return self.by_id[lesson_id]
-        except KeyError:
-            raise UnknownLesson(lesson_id) from None
-
-
-def course(questions: int) -> list[Lesson]:
-    lessons = []
+def course(questions: int, root: Path) -> Catalog:
+    """`questions` questions in lessons of ten, as YAML files in `root`, loaded by the real catalog."""
+    root.mkdir()
     for n in range(max(1, questions // PER_LESSON)):
         question = {"type": "choice", "explanation": "because", "choices": ["a", "b", "c"], "answer": "a"}
         quiz = [{**question, "id": f"q{i}", "prompt": f"Question {n}.{i}?"} for i in range(PER_LESSON)]
         data = {"id": f"lesson-{n:02d}", "title": f"Lesson {n}", "tags": [f"topic-{n % 5}"]}
         data["prerequisites"] = [f"lesson-{n - 1:02d}"] if n else []
-        lessons.append(Lesson.model_validate({**data, "examples": [{"id": "one", "code": CODE}], "quiz": quiz}))
-    return lessons
+        lesson = {**data, "examples": [{"id": "one", "code": CODE}], "quiz": quiz}
+        (root / f"lesson-{n:02d}.yaml").write_text(yaml.safe_dump(lesson), encoding="utf-8")
+    catalog = Catalog(root)
+    report = catalog.load()
+    assert report.ok, report.errors
+    return catalog
 
 
 def fill(path: Path, lessons: list[Lesson], learners: int, cards: int) -> None:
@@ -156,8 +149,9 @@ async def main() -> None:
     parser.add_argument("--cards", type=int, default=200)
     parser.add_argument("--samples", type=int, default=1000)
     args = parser.parse_args()
-    lessons = course(args.cards)
     with tempfile.TemporaryDirectory() as folder:
+        catalog = course(args.cards, Path(folder) / "lessons")
+        lessons = catalog.lessons()
         path = Path(folder) / "review.sqlite3"
         store = SqliteStorage(path)
         await store.open()
@@ -173,7 +167,7 @@ async def main() -> None:
         store = SqliteStorage(path)
         await store.open()
         clock = [NOW]
-        learning = Learning(store, Lessons(lessons), LearningSettings(), clock=lambda: clock[0])
+        learning = Learning(store, catalog, LearningSettings(), clock=lambda: clock[0])
         try:
             due_query = await timed(args.samples, lambda u: store.due_cards(GUILD, u, clock[0], 10), args.learners)
             review = await timed(args.samples, lambda u: learning.due(GUILD, u), args.learners)
