@@ -1,4 +1,4 @@
-"""Pieces the benchmark scripts share (they put the repository root on sys.path first)."""
+"""Pieces the benchmark scripts share."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Quiz figures: the real bot (Runner, Catalog, SQLite file) against the fakediscord emulator.
 
-    /work/venv/bin/python benchmarks/discord_quiz.py [--members 200] [--spread 1.0] [--answers 10000]
+    python -m benchmarks.discord_quiz [--members 200] [--spread 1.0] [--answers 10000]
 
 Prints: N members answering one question within `spread` seconds — answers recorded, latency from the
 click (INTERACTION_CREATE sent) to the bot's acknowledgement (p50/p99/max), the event loop's lag meanwhile
@@ -14,24 +14,18 @@ import argparse
 import asyncio
 import logging
 import statistics
-import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from benchmarks.common import lag_monitor
-from bot.core.catalog import Catalog
-from bot.core.runner import Runner
 from bot.core.storage import AnswerRow
 from bot.discord_app.client import CorobotBot
-from bot.discord_app.quizzes import QuizTiming
+from bot.discord_app.context import QuizTiming
 from bot.storage.sqlite import SqliteStorage
-from tests.discord_app.conftest import settings_for, write_lessons
-from tests.discord_app.test_quiz_env import QUIZ_LESSON
-from tests.fakediscord import FakeDiscord, running
+from tests.discord_app.env import QUIZ_LESSON, emulated
+from tests.fakediscord import running
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +35,17 @@ def ms(seconds: float) -> str:
 
 
 async def burst(tmp_path: Path, members: int, spread: float) -> None:
-    write_lessons(tmp_path / "lessons")
+    (tmp_path / "lessons").mkdir(parents=True)
     (tmp_path / "lessons" / "tasks.yaml").write_text(textwrap.dedent(QUIZ_LESSON), encoding="utf-8")
-    async with FakeDiscord() as fd:
-        settings = settings_for(tmp_path, fd)
-        catalog = Catalog(settings.lessons_dir)
-        catalog.load()
-        storage = SqliteStorage(settings.data_dir / "corobot.sqlite3")
+    async with emulated(tmp_path) as parts:
+        fd = parts.fd
+        storage = SqliteStorage(parts.settings.data_dir / "corobot.sqlite3")
         await storage.open()
-        async with Runner(settings.runner) as runner:
-            bot = CorobotBot(settings, catalog, runner, storage=storage, guild_ready_timeout=0.05,
-                             quiz_timing=QuizTiming(question_timeout=spread + 30))  # fmt: skip
+        timing = QuizTiming(question_timeout=spread + 30)
+        bot = CorobotBot(
+            parts.settings, parts.catalog, parts.runner, storage=storage, quiz_timing=timing, guild_ready_timeout=0.05
+        )
+        try:
             async with running(bot, fd):
                 users = [fd.add_user(f"m{i:03d}") for i in range(members)]
                 await fd.slash(users[0], "quiz", {"lesson": "tasks", "count": 1})
@@ -72,16 +66,17 @@ async def burst(tmp_path: Path, members: int, spread: float) -> None:
                 await asyncio.gather(*(ix.wait_response(30) for ix in sent))
                 stop.set()
                 await monitor
-                latencies = sorted(ix.responded_at - ix.dispatched_at for ix in sent)  # type: ignore[operator]
+                latencies = sorted(ix.responded_at - ix.dispatched_at for ix in sent)
                 async with storage.db.execute("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM answers") as cur:
-                    rows, distinct = await cur.fetchone()  # type: ignore[misc]
+                    rows, distinct = await cur.fetchone()
                 acked = sum(1 for ix in sent if ix.original is not None and ix.original.ephemeral)
                 p = statistics.quantiles(latencies, n=100)
                 print(f"{members} members answering one question within {dispatched:.2f} s:")
                 print(f"  recorded {rows} answers ({distinct} distinct members), {acked} ephemeral acknowledgements")
                 print(f"  click -> acknowledgement: p50 {ms(p[49])}, p99 {ms(p[98])}, max {ms(latencies[-1])}")
                 print(f"  event loop lag: p99 {ms(statistics.quantiles(lags, n=100)[98])}, max {ms(max(lags))}")
-        await storage.close()
+        finally:
+            await storage.close()
 
 
 async def volume(tmp_path: Path, answers: int) -> None:
@@ -92,10 +87,9 @@ async def volume(tmp_path: Path, answers: int) -> None:
     t0 = time.perf_counter()
     for start in range(0, answers, per_question):
         question = f"q{start // per_question}"
-        await asyncio.gather(*(
-            storage.record_answer(1, AnswerRow("quiz-1", question, 10_000 + u, "0.3 s", time.time()))
-            for u in range(min(per_question, answers - start))
-        ))  # fmt: skip
+        members = range(10_000, 10_000 + min(per_question, answers - start))
+        rows = [AnswerRow("quiz-1", question, member, "0.3 s", time.time()) for member in members]
+        await asyncio.gather(*(storage.record_answer(1, row) for row in rows))
     elapsed = time.perf_counter() - t0
     t1 = time.perf_counter()
     await storage.score_answers("quiz-1", "q0", {10_000 + u: (u % 2 == 0, 10) for u in range(per_question)})
@@ -105,13 +99,13 @@ async def volume(tmp_path: Path, answers: int) -> None:
     await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = path.stat().st_size
     async with storage.db.execute("SELECT COUNT(*) FROM answers") as cur:
-        (count,) = await cur.fetchone()  # type: ignore[misc]
+        (count,) = await cur.fetchone()
     await storage.close()
     print(f"{answers} answers recorded ({count} rows), 200 concurrent at a time, one transaction each:")
     print(f"  {answers / elapsed:.0f} writes/s ({elapsed:.2f} s), scoring 200 answers in one transaction {ms(scored)}")
     per_answer = size / count
-    print(f"  database {size / 1024:.0f} KiB after checkpoint ({per_answer:.0f} B per answer), "
-          f"WAL peak {wal_size / 1024:.0f} KiB")  # fmt: skip
+    sizes = f"database {size / 1024:.0f} KiB after checkpoint ({per_answer:.0f} B per answer)"
+    print(f"  {sizes}, WAL peak {wal_size / 1024:.0f} KiB")
 
 
 async def main() -> None:

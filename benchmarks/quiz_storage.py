@@ -2,7 +2,7 @@
 
 Prints: 200 answers arriving within one second — answers recorded, latency from "click" to the answer being
 committed (median, p99), the event loop's maximum lag meanwhile; then the database size and the sustained
-write rate after 10,000 recorded answers.  Run: `python benchmarks/quiz_storage.py`.
+write rate after 10,000 recorded answers.  Run: `python -m benchmarks.quiz_storage`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Runner figures: warm-worker start vs a fresh interpreter, and 1/50/200 concurrent two-task runs.
 
-    python benchmarks/runner.py [--sandbox auto|off] [--samples 40]
+    python -m benchmarks.runner [--sandbox auto|off] [--samples 40]
 
 Targets: warm overhead <= 5 ms median and >= 10x faster than fresh; at 200 concurrent <= 1.5 s wall,
 child timing error <= 5 ms, parent loop lag <= 20 ms.  The machine may be shared: rerun when noisy.
@@ -15,8 +15,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import RunnerSettings
 from bot.core.events import Finished, Output

@@ -117,6 +117,7 @@ async def main() -> None:
                   f"{figures['parallel']:.0f} answers/s 20 at a time", flush=True)  # fmt: skip
     print(f"\nover {args.runs} runs (min-max):")
     for kind, runs in results.items():
+
         def span(key: str, digits: int = 0, runs: list[dict[str, float]] = runs) -> str:
             values = [r[key] for r in runs]
             return f"{min(values):.{digits}f}-{max(values):.{digits}f}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import signal
@@ -28,18 +29,19 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.config import Settings, discord_token, load_settings
-from bot.console import ConsoleApp, run_example
+from bot.console import ConsoleApp, show_run
 from bot.console.ports import resolve, unknown_message
 from bot.core.catalog import Catalog
 from bot.core.check import check_lessons
 from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExample, UnknownLesson
-from bot.core.events import Status, event_to_dict
+from bot.core.events import Event, Status, event_to_dict
 from bot.core.lessons import Example, Lesson
-from bot.core.record import RunRecord
+from bot.core.record import record_run
 from bot.core.review.cards import ScheduleSettings
 from bot.core.review.service import Learning, LearningSettings
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
+from bot.locales.wording import failure_text
 from bot.storage.faults import redact
 from bot.storage.sql import SqlStorage
 from bot.storage.url import default_url, scheme, sqlite_path, storage_for
@@ -146,11 +148,12 @@ def configure_logging(level: str, log_file: Path | None = None) -> None:
 # --- shared pieces ------------------------------------------------------------------------------------
 
 
-def _catalog(root: Path, *, load: bool = True) -> Catalog:
-    """The catalog over `root`, loaded (load errors logged as warnings) unless `load` is False."""
+def _catalog(root: Path, *, load: bool = True, cache_dir: Path | None = None) -> Catalog:
+    """The catalog over `root`, loaded (load errors logged as warnings) unless `load` is False; parsed lesson
+    files are cached in `cache_dir` (the data folder's `cache/`)."""
     if not root.is_dir():
         raise CommandError(f"lessons folder {str(root)!r} does not exist (set lessons_dir or pass --lessons DIR)")
-    catalog = Catalog(root)
+    catalog = Catalog(root, cache_dir=cache_dir)
     if not load:
         return catalog
     report = catalog.load()
@@ -160,11 +163,11 @@ def _catalog(root: Path, *, load: bool = True) -> Catalog:
     return catalog
 
 
-def _resolve(catalog: Catalog, ref: str) -> tuple[Lesson, Example]:
+def _resolve(catalog: Catalog, ref: str, locale: str | None) -> tuple[Lesson, Example]:
     try:
         return resolve(catalog, ref)
     except (UnknownLesson, UnknownExample) as exc:
-        raise CommandError(unknown_message(exc, catalog)) from None
+        raise CommandError(unknown_message(exc, catalog, locale)) from None
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -182,6 +185,11 @@ def database_url(settings: Settings) -> str:
 def open_storage(settings: Settings) -> SqlStorage:
     """The configured storage, not yet opened; raises ConfigError for an unusable URL."""
     return storage_for(database_url(settings), busy_timeout=settings.storage.busy_timeout)
+
+
+def lesson_cache_dir(settings: Settings) -> Path:
+    """Where parsed lesson files are cached (safe to delete: it is rebuilt on the next load)."""
+    return settings.data_dir / "cache"
 
 
 def build_learning(settings: Settings, storage: SqlStorage, catalog: Catalog) -> Learning:
@@ -205,7 +213,7 @@ def build_learning(settings: Settings, storage: SqlStorage, catalog: Catalog) ->
 
 
 async def _console(settings: Settings) -> int:
-    catalog = _catalog(settings.lessons_dir)
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     storage = open_storage(settings)
     await storage.open()
     try:
@@ -236,19 +244,20 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = _catalog(settings.lessons_dir)
-    lesson, example = _resolve(catalog, args.ref)
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
+    lesson, example = _resolve(catalog, args.ref, settings.locale)
     if not lesson.supported():
         raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
     async with Runner(settings.runner) as runner:
         if args.json:
-            record = RunRecord(f"{example.id}.py")
-            async for event in runner.run(example.code, name=record.name, timeout=example.timeout):
-                record.add(event)
+
+            def emit(event: Event) -> None:
                 print(json.dumps(event_to_dict(event), ensure_ascii=False), flush=True)
+
+            record = await record_run(runner, example, on_event=emit)
         else:
             console = Console(highlight=False)
-            record = await run_example(console, runner, lesson, example, settings.locale, width=args.width)
+            record = await show_run(console, runner, lesson, example, settings.locale, width=args.width)
     return 0 if record.status == Status.OK else 1
 
 
@@ -262,7 +271,7 @@ def _cmd_lessons(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _lessons_list(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = _catalog(settings.lessons_dir)
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     lessons = catalog.lessons()
     if args.json:
         rows = [
@@ -294,10 +303,12 @@ def _lessons_check(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _check(args: argparse.Namespace, settings: Settings) -> int:
     root: Path = args.dir or settings.lessons_dir
-    catalog = _catalog(root, load=False)  # check_lessons loads it and reports every error itself
+    # check_lessons loads it and reports every error itself
+    catalog = _catalog(root, load=False, cache_dir=lesson_cache_dir(settings))
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
     async with Runner(settings.runner) as runner:
-        summary = await check_lessons(catalog, runner, require_locales=locales)
+        describe = functools.partial(failure_text, locale=settings.locale)
+        summary = await check_lessons(catalog, runner, require_locales=locales, describe=describe)
     return summary.exit_code
 
 
@@ -322,7 +333,7 @@ async def _discord(settings: Settings) -> int:
             "DISCORD_TOKEN is not set: export the bot token from the Discord developer portal "
             "(or run `corobot console` to use corobot in this terminal)"
         )
-    catalog = _catalog(settings.lessons_dir)
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     storage = open_storage(settings)
     try:
         await storage.open()
@@ -380,7 +391,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 }
 
 
-
 def choose_command(command: str | None, environ: Mapping[str, str] | None = None) -> str:
     """The command to run: the one given, else `discord` when DISCORD_TOKEN is set, else `console`."""
     if command:
@@ -402,7 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[command](args, settings)
     except CorobotError as exc:
-        print(f"corobot: {exc}", file=sys.stderr)
+        print(f"corobot: {failure_text(exc, settings.locale)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

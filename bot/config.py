@@ -2,11 +2,14 @@
 
 The Discord token is never a setting: it is read only from `DISCORD_TOKEN` (see `discord_token()`), and a
 token found in the YAML is refused.  Nested settings are overridden with a double underscore, e.g.
-`COROBOT_RUNNER__MAX_CONCURRENT=8` or `COROBOT_LOG_LEVEL=DEBUG`.
+`COROBOT_RUNNER__MAX_CONCURRENT=8` or `COROBOT_LOG_LEVEL=DEBUG`.  A `COROBOT_*` variable that names no
+setting is ignored with a warning (and a "did you mean" for a likely typo); a setting's variable with a bad
+value stops start-up with an error that names the variable.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 from collections.abc import Mapping
@@ -120,12 +123,35 @@ def _find_token_keys(data: Any, path: str = "") -> str | None:
     return None
 
 
+def _env_names(model: type[BaseModel] = Settings, prefix: str = ENV_PREFIX) -> list[str]:
+    """Every variable that names a setting: each leaf, and each section (a JSON object)."""
+    names: list[str] = []
+    for name, info in model.model_fields.items():
+        variable = prefix + name.upper()
+        names.append(variable)
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            names.extend(_env_names(info.annotation, variable + "__"))
+    return names
+
+
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings `COROBOT_*` variables override.  A variable that names no setting is not an error --
+    deployments carry unrelated variables with the same prefix -- so it is ignored with a warning that
+    names it (and the setting it was probably meant to be)."""
+    known = set(_env_names())
     overrides: dict[str, Any] = {}
-    for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX:
+    for name, value in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX):
             continue
         parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if name.upper() not in known:
+            if any(part in _TOKEN_KEYS for part in parts):
+                raise ConfigError(f"set the Discord token as {TOKEN_ENV}, not as a COROBOT_* variable")
+            keys = [k.removeprefix(ENV_PREFIX) for k in known]  # the shared prefix would make all look alike
+            close = difflib.get_close_matches(name.upper().removeprefix(ENV_PREFIX), keys, n=1, cutoff=0.8)
+            hint = f" (did you mean {ENV_PREFIX}{close[0]}?)" if close else ""
+            log.warning("environment variable %s is not a corobot setting; ignoring it%s", name, hint)
+            continue
         node = overrides
         for part in parts[:-1]:
             node = node.setdefault(part, {})

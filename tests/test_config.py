@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from bot.config import Settings, discord_token, load_settings
 from bot.core.errors import ConfigError
 
 SECRET = "MTAxNjk4.not-a-real-token.abcdef"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -112,3 +116,69 @@ def test_unreadable_or_non_mapping_files(tmp_path: Path) -> None:
         load_settings(write(tmp_path, "- a\n- b\n"), environ={})
     with pytest.raises(ConfigError, match=r"config.yaml:2:1: invalid YAML"):
         load_settings(write(tmp_path, "a: [1\n"), environ={})
+
+
+def test_an_unknown_corobot_variable_is_ignored_with_one_warning_naming_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    environ = {
+        "COROBOT_TEST_LAG_LIMIT": "0.1",  # another tool's variable with the same prefix
+        "COROBOT_RUNNER_MAX_CONCURRENT": "4",  # a typo: one underscore
+        "COROBOT_RUNNER__PER_USER": "3",
+    }
+    with caplog.at_level(logging.WARNING, logger="bot.config"):
+        settings = load_settings(None, environ=environ)
+    assert settings.runner.per_user == 3 and settings.runner.max_concurrent is None
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [
+        "environment variable COROBOT_RUNNER_MAX_CONCURRENT is not a corobot setting; ignoring it "
+        "(did you mean COROBOT_RUNNER__MAX_CONCURRENT?)",
+        "environment variable COROBOT_TEST_LAG_LIMIT is not a corobot setting; ignoring it",
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.config"):
+        load_settings(None, environ={"COROBOT_DISCORD__DEV_GUILD": "5", "COROBOT_RUNNER__NOPE__DEEP": "1"})
+    assert [r.getMessage() for r in caplog.records] == [
+        "environment variable COROBOT_DISCORD__DEV_GUILD is not a corobot setting; ignoring it "
+        "(did you mean COROBOT_DISCORD__DEV_GUILD_ID?)",
+        "environment variable COROBOT_RUNNER__NOPE__DEEP is not a corobot setting; ignoring it",
+    ]
+
+
+def test_a_known_variable_with_a_bad_value_still_stops_start_up() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, environ={"COROBOT_LOG_LEVEL": "LOUD", "COROBOT_UNRELATED": "x"})
+    message = str(caught.value)
+    assert message.startswith("invalid COROBOT_* environment override: COROBOT_LOG_LEVEL: Input should be")
+    assert "COROBOT_UNRELATED" not in message
+    with pytest.raises(ConfigError, match="COROBOT_RUNNER: Input should be a valid dictionary"):
+        load_settings(None, environ={"COROBOT_RUNNER": "fast"})  # a section takes a JSON object
+    assert load_settings(None, environ={"COROBOT_RUNNER": '{"per_user": 2}'}).runner.per_user == 2
+    assert load_settings(None, environ={"corobot_log_level": "DEBUG"}).log_level == "INFO"  # not our prefix
+    assert load_settings(None, environ={"COROBOT_log_level": "DEBUG"}).log_level == "DEBUG"  # as before
+
+
+def test_start_up_goes_on_with_an_unrelated_corobot_variable(tmp_path: Path) -> None:
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    (lessons / "one.yaml").write_text("id: one\ntitle: One\nexamples:\n  - id: e\n    code: print(1)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COROBOT_") and k != "DISCORD_TOKEN"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--lessons", str(lessons), "lessons", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO), "COROBOT_DATA_DIR": str(tmp_path / "data"), "COROBOT_DEPLOY_ID": "7"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("one  One")
+    assert "environment variable COROBOT_DEPLOY_ID is not a corobot setting; ignoring it" in done.stderr
+
+
+def test_a_hostile_config_file_is_refused_quickly_with_its_line(tmp_path: Path) -> None:
+    levels = ['a0: &a0 "x"'] + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    path = write(tmp_path, "\n".join(levels) + "\n")
+    with pytest.raises(ConfigError, match=rf"{path}:6:5: more than 50,000 values here"):
+        load_settings(path, environ={})

@@ -1,9 +1,10 @@
 """The interactive terminal front-end: `corobot console`.
 
 `ConsoleApp(catalog, runner, console=Console(file=...), stdin=...)` reads commands line by line
-(`list`, `show ID`, `run ID[/EXAMPLE]`, `reload`, `help`, `quit`) and renders with rich.  Input is read
-by a daemon thread, so a blocked `readline()` never keeps the process alive; EOF ends the session and
-`interrupt()` (wired to Ctrl-C by `bot.__main__`) stops the current run, or the session when idle.
+(`list`, `show ID`, `run ID[/EXAMPLE]`, `quiz ID`, `progress`, `reload`, `help`, `quit`) and renders with
+rich, its labels in the language of `locale` (the text catalog in `bot/locales`).  Input is read by a daemon
+thread, so a blocked `readline()` never keeps the process alive; EOF ends the session and `interrupt()`
+(wired to Ctrl-C by `bot.__main__`) stops the current run, or the session when idle.
 """
 
 from __future__ import annotations
@@ -19,33 +20,23 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.console.learning import ConsoleLearning
-from bot.console.ports import CatalogPort, RunHandle, RunnerPort, resolve, unknown_message
+from bot.console.ports import CatalogPort, RunnerPort, resolve, unknown_message
 from bot.console.quiz import CONSOLE_GUILD, CONSOLE_USER, ConsoleQuiz
 from bot.console.render import event_text, print_lesson, print_lessons, print_summary
 from bot.core.errors import RunnerError, UnknownExample, UnknownLesson
+from bot.core.events import Event
 from bot.core.lessons import Example, Lesson
-from bot.core.record import RunRecord
+from bot.core.record import RunHandle, RunRecord, record_run
 from bot.core.review.service import Learning
 from bot.core.storage import RunRecordRow, Storage
+from bot.locales import t
+from bot.locales.wording import error_text
 
 log = logging.getLogger(__name__)
 
 PROMPT = "corobot> "
 LEARNING_COMMANDS = {"review", "path", "streak", "timezone", "tz", "forget-me"}
-HELP = """\
-commands:
-  list                 the lessons, numbered, in prerequisite order
-  show ID|N            a lesson: explanations and its examples
-  run ID[/EXAMPLE]     run an example (the lesson's first when no EXAMPLE); N or N/M work too
-  quiz ID|N [COUNT]    answer the lesson's quiz questions (predict, then see the real run)
-  progress             your lessons, runs and quiz accuracy so far
-  review [COUNT]       the questions due for review (each one you answered comes back, spaced out)
-  path                 where you stand in the course and the lesson to take next, with why
-  streak               your daily streak and reviews due; `timezone ZONE` sets your time zone
-  forget-me            delete everything stored about you (asks first)
-  reload               re-read changed lesson files
-  help                 this text
-  quit                 leave (Ctrl-D works too; Ctrl-C stops a running example)"""
+SHOWN_LOAD_ERRORS = 5
 
 
 class LineReader:
@@ -88,7 +79,7 @@ class LineReader:
         self._queue.put_nowait(None)
 
 
-async def run_example(
+async def show_run(
     console: Console,
     runner: RunnerPort,
     lesson: Lesson,
@@ -103,20 +94,21 @@ async def run_example(
 
     Raises `RunnerError` (busy, queue full, shutting down) before anything is printed.
     """
-    name = f"{example.id}.py"
-    handle = runner.run(example.code, name=name, timeout=example.timeout, owner=owner)
-    if on_start is not None:
-        on_start(handle)
-    record = RunRecord(name)
-    title = Text(f"▶ {lesson.id}/{example.id}", style="bold")
-    if example.title is not None:
-        title.append(f"  {example.title.get(locale)}", style="dim")
-    console.print(title)
-    async for event in handle:
-        record.add(event)
-        line = event_text(event)
+
+    def started(handle: RunHandle) -> None:
+        title = Text(f"▶ {lesson.id}/{example.id}", style="bold")
+        if example.title is not None:
+            title.append(f"  {example.title.get(locale)}", style="dim")
+        console.print(title)
+        if on_start is not None:
+            on_start(handle)
+
+    def show(event: Event) -> None:
+        line = event_text(event, locale)
         if line is not None:
             console.print(line, soft_wrap=True)  # no inserted line breaks: pipes get the lines intact
+
+    record = await record_run(runner, example, owner=owner, on_start=started, on_event=show)
     print_summary(console, record, example, locale, width=width)
     return record
 
@@ -150,7 +142,7 @@ class ConsoleApp:
     def interrupt(self) -> None:
         """Ctrl-C: stop the running example, or end the session when none is running."""
         if self._current is not None:
-            self.console.print(Text("stopping the run…", style="yellow"))
+            self.console.print(Text(t(self.locale, "console.stopping"), style="yellow"))
             self._current.cancel()
             return
         self._stopping = True
@@ -158,15 +150,17 @@ class ConsoleApp:
 
     async def run(self) -> int:
         """The read-eval-print loop; returns an exit code (0)."""
-        self.console.print(Text("corobot console", style="bold"), Text(f"— {self.runner.describe()}", style="dim"))
+        loc = self.locale
+        runner = Text(f"— {self.runner.describe()}", style="dim")
+        self.console.print(Text(t(loc, "console.title"), style="bold"), runner)
         errors = self.catalog.errors
         if errors:
-            self.console.print(Text(f"{len(errors)} problem(s) in the lesson files:", style="yellow"))
-            for error in errors[:5]:
+            self.console.print(Text(t(loc, "console.load_problems", count=len(errors)), style="yellow"))
+            for error in errors[:SHOWN_LOAD_ERRORS]:
                 self.console.print(Text(f"  {error}", style="yellow"))
-            if len(errors) > 5:
-                self.console.print(Text("  … `corobot lessons check` lists them all", style="yellow"))
-        self.console.print(Text("type `help` for commands, `list` to see the lessons", style="dim"))
+            if len(errors) > SHOWN_LOAD_ERRORS:
+                self.console.print(Text("  " + t(loc, "console.more_problems"), style="yellow"))
+        self.console.print(Text(t(loc, "console.start_hint"), style="dim"))
         while not self._stopping:
             self.console.print(PROMPT, end="", markup=False, highlight=False)
             line = await self.reader.readline()
@@ -180,8 +174,8 @@ class ConsoleApp:
                 raise
             except Exception:  # a bug in one command must not end the session
                 log.exception("console command %r failed", line)
-                self.console.print(Text("that command failed unexpectedly (details in the log)", style="red"))
-        self.console.print(Text("bye", style="dim"))
+                self.console.print(Text(t(self.locale, "console.command_failed"), style="red"))
+        self.console.print(Text(t(self.locale, "console.bye"), style="dim"))
         return 0
 
     async def handle(self, line: str) -> bool:
@@ -195,7 +189,7 @@ class ConsoleApp:
         if command in {"quit", "exit", "q"}:
             return False
         if command in {"help", "?", "h"}:
-            self.console.print(HELP, markup=False, highlight=False)
+            self.console.print(t(self.locale, "console.help"), markup=False, highlight=False)
         elif command in {"list", "ls", "l"}:
             print_lessons(self.console, self.catalog.lessons(), self.locale)
         elif command == "show":
@@ -211,17 +205,17 @@ class ConsoleApp:
         elif command in LEARNING_COMMANDS:
             await self._learning_command(command, arg)
         else:
-            self.console.print(Text(f"unknown command {command!r}; type `help`", style="red"))
+            self.console.print(Text(t(self.locale, "console.unknown_command", command=repr(command)), style="red"))
         return True
 
     def _resolve(self, arg: str) -> tuple[Lesson, Example] | None:
         if not arg:
-            self.console.print(Text("which lesson? e.g. `show 1` or `run tasks-concurrency/two-tasks`", style="red"))
+            self.console.print(Text(t(self.locale, "console.which_lesson"), style="red"))
             return None
         try:
             return resolve(self.catalog, arg)
         except (UnknownLesson, UnknownExample) as exc:
-            self.console.print(Text(unknown_message(exc, self.catalog), style="red"))
+            self.console.print(Text(unknown_message(exc, self.catalog, self.locale), style="red"))
             return None
 
     def _show(self, arg: str) -> None:
@@ -235,16 +229,16 @@ class ConsoleApp:
             return
         lesson, example = found
         if not lesson.supported():
-            self.console.print(
-                Text(f"{lesson.id} needs Python {lesson.requires_python}; this runner has {sys.version.split()[0]}")
-            )
+            required, version = lesson.requires_python, sys.version.split()[0]
+            text = t(self.locale, "console.unsupported", lesson=lesson.id, required=required, version=version)
+            self.console.print(Text(text))
             return
         try:
-            record = await run_example(
+            record = await show_run(
                 self.console, self.runner, lesson, example, self.locale, width=self.width, on_start=self._started
             )
         except RunnerError as exc:
-            self.console.print(Text(str(exc), style="red"))
+            self.console.print(Text(error_text(exc, self.locale, repr), style="red"))
             return
         finally:
             self._current = None
@@ -255,11 +249,12 @@ class ConsoleApp:
             await self.storage.mark_lesson(CONSOLE_GUILD, CONSOLE_USER, lesson.id, completed=False)
         if self.learning is not None and done is not None:
             for finished in await self.learning.record_run(CONSOLE_GUILD, CONSOLE_USER):
-                self.console.print(Text(f"lesson done: {finished}", style="bold green"))
+                done_text = t(self.locale, "console.review.lesson_done", lesson=finished)
+                self.console.print(Text(done_text, style="bold green"))
 
     async def _learning_command(self, command: str, arg: str) -> None:
         if self.learning is None:
-            self.console.print(Text("reviews and the path need storage, which this session lacks", style="yellow"))
+            self.console.print(Text(t(self.locale, "console.learning_unavailable"), style="yellow"))
             return
         quiz = ConsoleQuiz(self.console, self.reader.readline, self.runner, self.storage, self.locale, self.learning)
         commands = ConsoleLearning(self.console, self.reader.readline, quiz, self.learning)
@@ -280,30 +275,37 @@ class ConsoleApp:
         if found is None:
             return
         if count.strip() and not count.strip().isdigit():
-            self.console.print(Text("COUNT must be a whole number, e.g. `quiz 3 2`", style="red"))
+            self.console.print(Text(t(self.locale, "console.quiz_count"), style="red"))
             return
         quiz = ConsoleQuiz(self.console, self.reader.readline, self.runner, self.storage, self.locale, self.learning)
         await quiz.play(found[0], int(count) if count.strip() else None)
 
     async def _progress(self) -> None:
         if self.storage is None:
-            self.console.print(Text("progress is not stored in this session", style="yellow"))
+            self.console.print(Text(t(self.locale, "console.no_progress"), style="yellow"))
             return
-        progress = await self.storage.progress(CONSOLE_GUILD, CONSOLE_USER)
-        accuracy = "—" if progress.accuracy is None else f"{progress.accuracy:.0%}"
-        self.console.print(
-            f"lessons started {len(progress.lessons_started)}, completed {len(progress.lessons_completed)}; "
-            f"examples run {progress.examples_run} ({progress.runs_ok} ok); "
-            f"quiz answers {progress.answers}, accuracy {accuracy}, points {progress.points}",
-            markup=False,
-            highlight=False,
+        p = await self.storage.progress(CONSOLE_GUILD, CONSOLE_USER)
+        accuracy = "—" if p.accuracy is None else f"{p.accuracy:.0%}"
+        started, completed = len(p.lessons_started), len(p.lessons_completed)
+        text = t(
+            self.locale,
+            "console.progress",
+            started=started,
+            completed=completed,
+            runs=p.examples_run,
+            ok=p.runs_ok,
+            answers=p.answers,
+            accuracy=accuracy,
+            points=p.points,
         )
+        self.console.print(text, markup=False, highlight=False)
 
     def _started(self, handle: RunHandle) -> None:
         self._current = handle
 
     def _reload(self) -> None:
         report = self.catalog.refresh()
-        self.console.print(f"reloaded: {len(report.loaded)} lesson(s) changed, {len(report.removed)} removed")
+        changed = t(self.locale, "console.reload_changed", count=len(report.loaded))
+        self.console.print(t(self.locale, "console.reloaded", changed=changed, removed=len(report.removed)))
         for error in report.errors:
             self.console.print(Text(str(error), style="red"))

@@ -2,63 +2,54 @@
 
 `review` asks the learner's due cards the way `quiz` asks questions (the same prompts, answer parsing and,
 for a question about an example, the real run after the answer: `ConsoleQuiz`'s pieces), then says when
-each card comes back.  The console's learner is guild 0, user 0, like its quizzes and runs.
+each card comes back.  The console's learner is guild 0, user 0, like its quizzes and runs.  Every text
+comes from the catalog (`bot/locales`).
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 
 from rich.console import Console
 from rich.text import Text
 
-from bot.console.quiz import CONSOLE_GUILD, CONSOLE_USER, ConsoleQuiz, ReadLine, correct_text
+from bot.console.quiz import CONSOLE_GUILD, CONSOLE_USER, ConsoleQuiz, ReadLine, parse_answer
 from bot.core.errors import UnknownTimezone
 from bot.core.lessons import Hint
-from bot.core.quiz import QuizError
+from bot.core.quiz import QuizError, correct_text
 from bot.core.review.path import LearnerPath, LessonStanding, Recommendation
 from bot.core.review.service import Learning
+from bot.locales import t
+from bot.locales.wording import error_text
 
-log = logging.getLogger(__name__)
+MARKS = {"done": ("✔", "green"), "in_progress": ("▶", "yellow"), "available": ("·", ""), "locked": ("×", "dim")}
+STATUS_TEXT = {
+    "done": "console.path.done",
+    "in_progress": "console.path.in_progress",
+    "available": "console.path.available",
+}
+CONFIRM = "yes"
 
-_MARK = {"done": ("✔", "green"), "in_progress": ("▶", "yellow"), "available": ("·", ""), "locked": ("×", "dim")}
 
-
-def until(seconds: float) -> str:
-    """'now', 'in 10 minutes', 'in 5 hours', 'in 3 days'."""
-    if seconds < 60:
-        return "now"
-    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+def until(seconds: float, locale: str | None) -> str:
+    """'now', 'in 10 minutes', 'in 5 hours', 'in 3 days' (in `locale`)."""
+    for size, msgid in ((86400, "console.when.days"), (3600, "console.when.hours"), (60, "console.when.minutes")):
         if seconds >= size:
-            count = round(seconds / size)
-            return f"in {count} {unit}{'s' if count != 1 else ''}"
-    return "now"
+            return t(locale, msgid, count=round(seconds / size))
+    return t(locale, "console.when.now")
 
 
-def standing_text(standing: LessonStanding) -> str:
-    parts = [standing.status.replace("_", " ")]
-    if standing.status == "in_progress":
-        parts.append(f"examples run {standing.examples_run}/{standing.examples}")
-        if standing.questions:
-            parts.append(f"questions right {standing.right}/{standing.questions}")
-    if standing.status == "locked":
-        parts.append(f"needs {', '.join(standing.missing)}")
-    return "; ".join(parts)
-
-
-def reasons_text(next_lesson: Recommendation) -> str:
-    reasons = []
-    if next_lesson.started:
-        reasons.append("you started it")
+def reasons_text(next_lesson: Recommendation, locale: str | None) -> str:
+    """Why this lesson is next, in `locale` (shared with Discord's /path)."""
+    reasons = [t(locale, "path.reason.started")] if next_lesson.started else []
     if next_lesson.prerequisites:
-        reasons.append(f"its prerequisites are done ({', '.join(next_lesson.prerequisites)})")
+        reasons.append(t(locale, "path.reason.prerequisites", lessons=", ".join(next_lesson.prerequisites)))
     else:
-        reasons.append("it needs nothing before it")
+        reasons.append(t(locale, "path.reason.first"))
     if next_lesson.weakest_topic is not None and next_lesson.topic_mastery is not None:
         share = f"{next_lesson.topic_mastery:.0%}"
-        reasons.append(f"it is about your weakest topic, {next_lesson.weakest_topic} ({share} right)")
+        reasons.append(t(locale, "path.reason.weakest", topic=next_lesson.weakest_topic, share=share))
     return "; ".join(reasons)
 
 
@@ -68,28 +59,31 @@ class ConsoleLearning:
         self.readline = readline
         self.quiz = quiz
         self.learning = learning
+        self.locale = quiz.locale
 
-    def _say(self, text: str, style: str = "") -> None:
-        self.console.print(Text(text, style=style))
+    def say(self, msgid: str, style: str = "", **params: object) -> None:
+        self.console.print(Text(t(self.locale, msgid, **params), style=style))
+
+    def _when(self, at: float) -> str:
+        return until(at - self.learning.clock(), self.locale)
 
     async def review(self, count: str) -> None:
         if count and not count.isdigit():
-            self._say("COUNT must be a whole number, e.g. `review 5`", "red")
+            self.say("console.review.count", "red")
             return
         items = await self.learning.due(CONSOLE_GUILD, CONSOLE_USER, int(count) if count else None)
         if not items:
-            now = self.learning.clock()
-            _, upcoming = await self.learning.storage.review_load(CONSOLE_GUILD, CONSOLE_USER, now)
+            _, upcoming = await self.learning.storage.review_load(CONSOLE_GUILD, CONSOLE_USER, self.learning.clock())
             if upcoming is None:
-                self._say("nothing to review yet: every quiz question you answer becomes a review card")
+                self.say("console.review.none_yet")
             else:
-                self._say(f"nothing to review now; the next card is due {until(upcoming - now)}")
+                self.say("console.review.none_now", when=self._when(upcoming))
             return
-        self._say(f"Review: {len(items)} card(s) due", "bold")
+        self.say("console.review.title", "bold", count=len(items))
         right = 0
         for number, item in enumerate(items, start=1):
             self.console.print()
-            self._say(f"[{item.lesson.id}]", "dim")
+            self.console.print(Text(f"[{item.lesson.id}]", style="dim"))
             self.quiz._ask(number, len(items), item.question)
             shown, hints = time.monotonic(), 0
             while True:
@@ -101,86 +95,95 @@ class ConsoleLearning:
                     hints = self._hint(item.question.hints, hints)
                     continue
                 try:
-                    raw = self.quiz._parse(item.question, line)
+                    raw = parse_answer(item.question, line)
                     seconds = time.monotonic() - shown
                     result = await self.learning.answer(
                         CONSOLE_GUILD, CONSOLE_USER, item.lesson.id, item.question.id, raw, seconds, hinted=hints > 0
                     )
                 except QuizError as exc:
-                    self._say(str(exc), "red")
+                    self.console.print(Text(error_text(exc, self.locale, repr), style="red"))
                     continue
                 break
             right += result.correct
-            self._say("✔ correct" if result.correct else "✘ not quite", "bold green" if result.correct else "bold red")
-            self.console.print(Text("answer: ", style="bold"), Text(correct_text(item.question, self.quiz.locale)))
-            self._say(item.question.explanation.get(self.quiz.locale), "italic")
-            self._say(f"comes back {until(result.card.due - self.learning.clock())}", "dim")
+            if result.correct:
+                self.say("console.review.correct", "bold green")
+            else:
+                self.say("console.quiz.wrong", "bold red")
+            answer = correct_text(item.question, self.locale)
+            self.console.print(Text(t(self.locale, "console.quiz.answer"), style="bold"), Text(answer))
+            self.console.print(Text(item.question.explanation.get(self.locale), style="italic"))
+            self.say("console.review.comes_back", "dim", when=self._when(result.card.due))
             for lesson_id in result.newly_done:
-                self._say(f"lesson done: {lesson_id}", "bold green")
+                self.say("console.review.lesson_done", "bold green", lesson=lesson_id)
             if item.question.example is not None:
                 await self.quiz._predict_then_run(item.lesson, item.question)
         self.console.print()
-        self._say(f"reviewed {len(items)}, {right} right", "bold")
+        self.say("console.review.summary", "bold", count=len(items), right=right)
 
     def _hint(self, hints: Sequence[Hint], taken: int) -> int:
         if taken >= len(hints):
-            self._say("no more hints" if hints else "this question has no hints", "yellow")
+            self.say("console.review.no_more_hints" if hints else "console.review.no_hints", "yellow")
             return taken
-        self._say(f"hint: {hints[taken].text.get(self.quiz.locale)}", "yellow")
+        self.say("console.review.hint", "yellow", text=hints[taken].text.get(self.locale))
         return taken + 1
 
     async def path(self) -> None:
-        path = await self.learning.path(CONSOLE_GUILD, CONSOLE_USER)
-        self.print_path(path)
+        self.print_path(await self.learning.path(CONSOLE_GUILD, CONSOLE_USER))
+
+    def _standing(self, standing: LessonStanding) -> str:
+        if standing.status == "locked":
+            return t(self.locale, "console.path.locked", lessons=", ".join(standing.missing))
+        parts = [t(self.locale, STATUS_TEXT[standing.status])]
+        if standing.status == "in_progress":
+            parts.append(t(self.locale, "console.path.examples", run=standing.examples_run, total=standing.examples))
+            if standing.questions:
+                parts.append(t(self.locale, "console.path.questions", right=standing.right, total=standing.questions))
+        return "; ".join(parts)
 
     def print_path(self, path: LearnerPath) -> None:
         mastery = f"{self.learning.settings.mastery:.0%}"
-        done = f"your path: {path.done} of {len(path.lessons)} lessons done"
-        self._say(f"{done} (a lesson is done when its examples were run and {mastery} of its questions answered right)")
+        self.say("console.path.title", "bold", done=path.done, total=len(path.lessons), mastery=mastery)
         width = max((len(s.lesson_id) for s in path.lessons), default=0)
         for standing in path.lessons:
-            mark, style = _MARK[standing.status]
+            mark, style = MARKS[standing.status]
             line = Text(f"  {mark} ", style=style)
             line.append(standing.lesson_id.ljust(width), style="bold" if standing.status == "in_progress" else "")
-            line.append(f"  {standing_text(standing)}", style="dim")
+            line.append(f"  {self._standing(standing)}", style="dim")
             self.console.print(line)
         if path.next is None:
-            self._say("every lesson is done: keep your reviews going (`review`)", "bold green")
+            self.say("console.path.all_done", "bold green")
             return
-        line = Text("next: ", style="bold")
-        line.append(path.next.lesson_id, style="bold cyan")
-        line.append(f" — {reasons_text(path.next)}")
-        self.console.print(line)
+        self.say("console.path.next", "bold", lesson=path.next.lesson_id, reasons=reasons_text(path.next, self.locale))
         if path.topics:
             weakest = ", ".join(f"{topic} {share:.0%}" for topic, share in list(path.topics.items())[:3])
-            self._say(f"weakest topics: {weakest}", "dim")
+            self.say("console.path.weakest", "dim", topics=weakest)
 
     async def streak(self) -> None:
         summary = await self.learning.summary(CONSOLE_GUILD, CONSOLE_USER)
         days = summary.streak
-        today = "today counted" if days.today else "nothing yet today"
-        self._say(f"streak: {days.current} day(s) ({today}); best {days.best}; time zone {summary.timezone}")
-        later = "" if summary.next_due is None else f", next {until(summary.next_due - self.learning.clock())}"
-        self._say(f"reviews due: {summary.due}{later}", "dim")
+        today = t(self.locale, "console.streak.today" if days.today else "console.streak.not_today")
+        self.say("console.streak", count=days.current, today=today, best=days.best, zone=summary.timezone)
+        if summary.next_due is None:
+            self.say("console.streak.due", "dim", due=summary.due)
+        else:
+            self.say("console.streak.due_next", "dim", due=summary.due, when=self._when(summary.next_due))
 
     async def timezone(self, name: str) -> None:
         if not name:
-            zone = await self.learning.timezone(CONSOLE_USER)
-            self._say(f"time zone: {zone} (set one with `timezone Asia/Shanghai` or `timezone UTC+8`)")
+            self.say("console.timezone.show", zone=await self.learning.timezone(CONSOLE_USER))
             return
         try:
             saved = await self.learning.set_timezone(CONSOLE_USER, name)
         except UnknownTimezone as exc:
-            self._say(str(exc), "red")
+            self.console.print(Text(error_text(exc, self.locale, repr), style="red"))
             return
-        self._say(f"time zone set to {saved}: your days and streak follow it")
+        self.say("console.timezone.set", zone=saved)
 
     async def forget_me(self) -> None:
-        what = "runs, answers, review cards, lessons done, streak days, time zone"
-        self._say(f"This deletes everything corobot stored about you here: {what}. Type `yes` to confirm.", "yellow")
+        self.say("console.forget.confirm", "yellow")
         answer = await self.readline()
-        if answer is None or answer.strip().lower() != "yes":
-            self._say("kept everything")
+        if answer is None or answer.strip().lower() != CONFIRM:
+            self.say("console.forget.kept")
             return
         removed = await self.learning.forget(CONSOLE_USER)
-        self._say(f"forgotten: {sum(removed.values())} record(s) deleted")
+        self.say("console.forget.done", count=sum(removed.values()))

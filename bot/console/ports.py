@@ -1,4 +1,4 @@
-"""What the console needs from its neighbours, as structural types.
+"""What the console needs from its neighbours, as structural types, and how it resolves what was typed.
 
 `bot.core.catalog.Catalog` and `bot.core.runner.Runner` satisfy these; tests may pass small fakes for
 a neighbour (never for the console itself).
@@ -7,21 +7,13 @@ a neighbour (never for the console itself).
 from __future__ import annotations
 
 import difflib
-import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.core.errors import LessonError, UnknownExample, UnknownLesson
-from bot.core.events import Event
 from bot.core.lessons import Example, Lesson
-
-log = logging.getLogger(__name__)
-
-
-class RunHandle(Protocol):
-    def __aiter__(self) -> AsyncIterator[Event]: ...
-
-    def cancel(self) -> None: ...
+from bot.core.record import RunHandle
+from bot.locales import t
 
 
 class RunnerPort(Protocol):
@@ -68,7 +60,7 @@ def close_matches(word: str, candidates: Sequence[str], limit: int = 3) -> list[
     return found[:limit]
 
 
-def unknown_message(exc: UnknownLesson | UnknownExample, catalog: CatalogPort) -> str:
+def unknown_message(exc: UnknownLesson | UnknownExample, catalog: CatalogPort, locale: str | None = None) -> str:
     """One line for an unknown id, naming close matches."""
     if isinstance(exc, UnknownExample):
         try:
@@ -76,13 +68,14 @@ def unknown_message(exc: UnknownLesson | UnknownExample, catalog: CatalogPort) -
         except UnknownLesson:
             ids = []
         near = close_matches(exc.example_id, ids) or ids
-        hint = f"; its examples: {', '.join(near)}" if near else ""
-        return f"lesson {exc.lesson_id!r} has no example {exc.example_id!r}{hint}"
+        text = t(locale, "console.unknown_example", lesson=repr(exc.lesson_id), example=repr(exc.params["example"]))
+        return text + (t(locale, "console.its_examples", examples=", ".join(near)) if near else "")
     ids = [lesson.id for lesson in catalog.lessons()]
     near = close_matches(exc.lesson_id, ids)
+    lesson = repr(exc.params["lesson"])  # at most a short prefix of what was typed
     if near:
-        return f"unknown lesson {exc.lesson_id!r}; did you mean: {', '.join(near)}?"
-    return f"unknown lesson {exc.lesson_id!r} ({len(ids)} lessons loaded; `lessons list` shows them)"
+        return t(locale, "console.unknown_lesson_near", lesson=lesson, near=", ".join(near))
+    return t(locale, "console.unknown_lesson", lesson=lesson, count=len(ids))
 
 
 def resolve(catalog: CatalogPort, ref: str) -> tuple[Lesson, Example]:

@@ -18,27 +18,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 
 from bot.core.catalog import Catalog
 from bot.core.errors import LessonError
-from bot.core.events import Event, Finished, Output
 from bot.core.lessons import Example, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question, Text
+from bot.core.record import ExampleRunner, OutputDifference, RunRecord, compare_output, record_run
 from bot.core.yamlsource import Locator
 
 log = logging.getLogger(__name__)
-
-
-class ExampleRunner(Protocol):
-    """What `check_lessons` needs of `bot.core.runner.Runner`."""
-
-    def run(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
-    ) -> AsyncIterator[Event]: ...
 
 
 @dataclass(slots=True)
@@ -57,86 +49,71 @@ class CheckSummary:
         return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped, {errors}"
 
 
-@dataclass(slots=True)
-class RunResult:
-    """What one run of an example produced."""
-
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-    finished: Finished | None = None
-    problem: str | None = None  # the runner refused or failed: no result to compare
-
-    @property
-    def elapsed(self) -> float | None:
-        return self.finished.elapsed if self.finished else None
+Outcome = RunRecord | str  # the run, or why there is none (the runner refused or failed)
 
 
-async def run_example(runner: ExampleRunner, example: Example) -> RunResult:
-    """Run `example` once and collect its output; never raises (except on cancellation)."""
-    result = RunResult()
+def name_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def run_for_check(
+    runner: ExampleRunner, example: Example, describe: Callable[[BaseException], str] = name_error
+) -> Outcome:
+    """Run `example` once; never raises (except on cancellation).  `describe` words a runner's refusal."""
     try:
-        async for event in runner.run(example.code, name=f"{example.id}.py", timeout=example.timeout):
-            if isinstance(event, Output):
-                (result.stdout if event.stream == "stdout" else result.stderr).append(event.text)
-            elif isinstance(event, Finished):
-                result.finished = event
+        record = await record_run(runner, example)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
         log.warning("running example %s failed", example.id, exc_info=True)
-        result.problem = f"the runner failed: {type(exc).__name__}: {exc}"
-        return result
-    if result.finished is None:
-        result.problem = "the run ended without a Finished event"
-    return result
+        return f"the runner failed: {describe(exc)}"
+    return record if record.finished is not None else "the run ended without a Finished event"
 
 
-def output_problem(expected: Sequence[str], actual: Sequence[str]) -> str | None:
-    """The first difference between expected and actual stdout lines, or None."""
-    for index, (want, got) in enumerate(zip(expected, actual, strict=False)):
-        if want != got:
-            return f"output line {index + 1}: expected {want!r}, got {got!r}"
-    if len(actual) < len(expected):
-        missing = expected[len(actual)]
-        return f"output ended after {len(actual)} line(s); expected line {len(actual) + 1}: {missing!r}"
-    if len(actual) > len(expected):
-        return f"output line {len(expected) + 1}: unexpected extra line {actual[len(expected)]!r}"
-    return None
+def _lines(count: int) -> str:
+    return f"{count} line{'s' if count != 1 else ''}"
 
 
-def example_problems(example: Example, result: RunResult) -> list[str]:
+def describe_difference(diff: OutputDifference) -> str:
+    """`lessons check`'s wording of where the output departs from the expected lines."""
+    if diff.actual is None:
+        return f"output ended after {_lines(diff.actual_count)}; expected line {diff.line}: {diff.expected!r}"
+    if diff.expected is None:
+        return f"output line {diff.line}: unexpected extra line {diff.actual!r}"
+    return f"output line {diff.line}: expected {diff.expected!r}, got {diff.actual!r}"
+
+
+def example_problems(example: Example, outcome: Outcome) -> list[str]:
     """Every way the run differs from the example's `expect` (status `ok` when nothing is expected)."""
-    if result.problem is not None or result.finished is None:
-        return [result.problem or "no result"]
-    finished = result.finished
+    if isinstance(outcome, str):
+        return [outcome]
+    verdict = outcome.verdict(example.expect)
+    finished = outcome.finished
+    assert finished is not None
     problems: list[str] = []
-    expect = example.expect
-    want_status = expect.status if expect else "ok"
-    if str(finished.status) != want_status:
+    if not verdict.status_ok:
         detail = f" ({finished.error})" if finished.error else ""
-        problems.append(f"expected status {want_status}, got {finished.status}{detail}")
-    if expect is not None and expect.output is not None:
-        difference = output_problem(expect.output, result.stdout)
-        if difference:
-            problems.append(difference)
-    if expect is not None and expect.elapsed is not None and not expect.elapsed.matches(finished.elapsed):
-        problems.append(
-            f"expected ≈{expect.elapsed.seconds:.2f}s ±{expect.elapsed.tolerance:g}, got {finished.elapsed:.3f}s"
-        )
+        problems.append(f"expected status {verdict.expected_status}, got {finished.status}{detail}")
+    if verdict.output is not None:
+        problems.append(describe_difference(verdict.output))
+    target = verdict.expect_elapsed
+    if verdict.elapsed_ok is False and target is not None:
+        problems.append(f"expected ≈{target.seconds:.2f}s ±{target.tolerance:g}, got {finished.elapsed:.3f}s")
     return problems
 
 
-def question_problem(question: Question, result: RunResult) -> tuple[bool, str]:
+def question_problem(question: Question, outcome: Outcome) -> tuple[bool, str]:
     """(ok, explanation) for a `predict_output` / `predict_time` question against its example's run."""
-    if result.finished is None:
-        return False, f"example {question.example!r} has no result: {result.problem or 'no result'}"
+    if isinstance(outcome, str):
+        return False, f"example {question.example!r} has no result: {outcome}"
+    assert outcome.finished is not None  # `run_for_check` returns only finished records
     if isinstance(question, PredictOutputQuestion):
-        difference = output_problem(question.answer, result.stdout)
-        if difference:
-            return False, f"predict_output answer differs from the run: {difference}"
+        difference = compare_output(question.answer, outcome.stdout())
+        if difference is not None:
+            return False, f"predict_output answer differs from the run: {describe_difference(difference)}"
         return True, f"predict_output: the answer's {len(question.answer)} lines match the run"
     if isinstance(question, PredictTimeQuestion):
-        elapsed = result.finished.elapsed
+        elapsed = outcome.finished.elapsed
         if question.choices:
             nearest = min(question.choices, key=lambda choice: abs(choice - elapsed))
             if nearest != question.answer:
@@ -194,8 +171,10 @@ async def check_lessons(
     out: Callable[[str], None] = print,
     require_locales: Sequence[str] = (),
     concurrency: int = 4,
+    describe: Callable[[BaseException], str] = name_error,
 ) -> CheckSummary:
-    """Validate every lesson file and run every example; print one line per item and a summary."""
+    """Validate every lesson file and run every example; print one line per item and a summary.  `describe`
+    words what went wrong when the runner refuses or fails a run (the CLI passes the text catalog's)."""
     catalog.refresh()  # loads everything on a fresh catalog; picks up edits on a loaded one
     summary = CheckSummary()
     for error in catalog.errors:
@@ -211,11 +190,11 @@ async def check_lessons(
 
     gate = asyncio.Semaphore(max(concurrency, 1))
 
-    async def one(example: Example) -> RunResult:
+    async def one(example: Example) -> Outcome:
         async with gate:
-            return await run_example(runner, example)
+            return await run_for_check(runner, example, describe)
 
-    runs: dict[tuple[str, str], asyncio.Task[RunResult]] = {}
+    runs: dict[tuple[str, str], asyncio.Task[Outcome]] = {}
     try:
         for lesson in lessons:
             if _skip_reason(lesson) is None:
@@ -234,25 +213,25 @@ async def check_lessons(
 
 async def _report_lesson(
     lesson: Lesson,
-    runs: dict[tuple[str, str], asyncio.Task[RunResult]],
+    runs: dict[tuple[str, str], asyncio.Task[Outcome]],
     out: Callable[[str], None],
     summary: CheckSummary,
 ) -> None:
     skip = _skip_reason(lesson)
-    results: dict[str, RunResult] = {}
+    results: dict[str, Outcome] = {}
     for example in lesson.examples:
         name = f"{lesson.id}/{example.id}"
         if skip is not None:
             out(f"SKIP  {name}  {skip}")
             summary.skipped += 1
             continue
-        result = results[example.id] = await runs[lesson.id, example.id]
-        problems = example_problems(example, result)
-        if problems:
+        outcome = results[example.id] = await runs[lesson.id, example.id]
+        problems = example_problems(example, outcome)
+        if problems or isinstance(outcome, str):
             out(f"FAIL  {name}  {'; '.join(problems)}")
             summary.failed += 1
         else:
-            out(f"PASS  {name}  {result.elapsed:.3f}s")
+            out(f"PASS  {name}  {outcome.elapsed or 0.0:.3f}s")
             summary.passed += 1
     for question in lesson.quiz:
         if question.example is None or not isinstance(question, PredictOutputQuestion | PredictTimeQuestion):

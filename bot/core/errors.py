@@ -1,10 +1,52 @@
-"""One hierarchy of domain errors.  Front-ends translate these into friendly replies."""
+"""One hierarchy of domain errors: what went wrong as data, worded by the front-end in the user's language.
+
+Every `CorobotError` has a `message_id` (an entry of the text catalog in `bot/locales/`) and `params` that fill
+it; the core writes no sentence for users.  A few errors are diagnostics for lesson authors and operators
+(config, lesson files, the runner's internals): they carry an English `detail` and the id `error.detail`,
+which every language shows as the detail itself.  `str(error)` is for logs and the operator's terminal: the
+detail when there is one (a storage error's is what failed, where and what to do).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+DETAIL = "error.detail"
+QUOTE_LIMIT = 60  # characters of a member's own input an error may quote
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """At most `limit` characters of what a member typed, for an error to quote (whatever they sent)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 class CorobotError(Exception):
-    """Base class: the message is safe to show to a user as-is."""
+    """Base class: `CorobotError("an English diagnostic")`, or `message_id=` with `params` for the catalog.
+
+    A subclass may fix its id as a class attribute (`message_id = "storage.full"`) and compute `params`.
+    `detail` (English, possibly empty) is what an operator's terminal and the logs show."""
+
+    message_id: str = DETAIL
+
+    def __init__(
+        self, detail: str = "", /, *, message_id: str | None = None, params: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(detail or message_id or self.message_id)
+        self.detail = detail
+        if message_id is not None:
+            self.message_id = message_id
+        self._params: dict[str, object] = dict(params) if params is not None else {}
+
+    @property
+    def params(self) -> dict[str, object]:
+        return {"detail": self.detail} if self.message_id == DETAIL else self._params
+
+    def __str__(self) -> str:
+        if self.detail:
+            return self.detail
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.message_id}({shown})"
 
 
 class ConfigError(CorobotError):
@@ -30,14 +72,16 @@ class LessonError(CorobotError):
 class UnknownLesson(CorobotError):
     def __init__(self, lesson_id: str) -> None:
         self.lesson_id = lesson_id
-        super().__init__(f"no lesson with id {lesson_id!r}")
+        super().__init__(message_id="lesson.unknown", params={"lesson": quoted(lesson_id)})
 
 
 class UnknownExample(CorobotError):
     def __init__(self, lesson_id: str, example_id: str) -> None:
         self.lesson_id = lesson_id
         self.example_id = example_id
-        super().__init__(f"lesson {lesson_id!r} has no example {example_id!r}")
+        super().__init__(
+            message_id="lesson.unknown_example", params={"lesson": lesson_id, "example": quoted(example_id)}
+        )
 
 
 class RunnerError(CorobotError):
@@ -47,18 +91,18 @@ class RunnerError(CorobotError):
 class UserBusy(RunnerError):
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(f"you already have {limit} example(s) running or queued; wait for it to finish or stop it")
+        super().__init__(message_id="run.user_busy", params={"count": limit})
 
 
 class QueueFull(RunnerError):
     def __init__(self, size: int) -> None:
         self.size = size
-        super().__init__(f"the run queue is full ({size} waiting); try again in a moment")
+        super().__init__(message_id="run.queue_full", params={"count": size})
 
 
 class RunnerClosed(RunnerError):
     def __init__(self) -> None:
-        super().__init__("the runner is shutting down; try again after the restart")
+        super().__init__(message_id="run.closed")
 
 
 # --- storage --------------------------------------------------------------------------------------------
@@ -85,7 +129,7 @@ class StorageError(CorobotError):
         super().__init__(f"{message}. {self.hint}" if self.hint else message)
 
     @property
-    def params(self) -> dict[str, str]:
+    def params(self) -> dict[str, object]:
         return {"operation": self.operation, "target": self.target, "cause": self.cause}
 
 
@@ -140,8 +184,10 @@ class StorageConflict(StorageError):
 
 
 class UnknownTimezone(CorobotError):
+    """A time zone name no zone database knows; `suggestions` are close ones (maybe none)."""
+
     def __init__(self, name: str, suggestions: list[str]) -> None:
         self.name = name
         self.suggestions = suggestions
-        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else " (try Europe/Paris or UTC+8)"
-        super().__init__(f"unknown time zone {name!r}{hint}")
+        message_id = "review.unknown_timezone" if suggestions else "review.unknown_timezone_none"
+        super().__init__(message_id=message_id, params={"name": quoted(name), "suggestions": suggestions})

@@ -3,21 +3,24 @@
 A `QuestionRound` is one question's answer window: members answer (and may change their answer) until it
 closes, may take hints (each costs points), and `close()` yields a `Reveal` with the correct answer, how
 the group answered (counts per choice) and each member's score.  A `QuizGame` strings rounds together and
-keeps the scoreboard.  Front-ends translate the `QuizError`s into ephemeral replies.
+keeps the scoreboard.  The quiz's own rules live here once for every front-end: which lines a predict-output
+question offers and in what order (`offered_lines`), what its answer is (`canonical_answer`) and how an answer
+reads (`answer_text`).  `QuizError`s carry a catalog id and parameters; front-ends word them.
 """
 
 from __future__ import annotations
 
 import difflib
-import logging
+import random
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
-from bot.core.errors import CorobotError
+from bot.core.errors import CorobotError, quoted
 from bot.core.lessons import (
     ChoiceQuestion,
     PredictOutputQuestion,
@@ -26,27 +29,29 @@ from bot.core.lessons import (
     TextQuestion,
 )
 
-log = logging.getLogger(__name__)
-
 AnswerValue = str | float | tuple[str, ...]
 SPEED_BONUS_SHARE = 0.5  # an instant answer earns up to half the points again
 
 
 class QuizError(CorobotError):
-    """A quiz action that can't be taken; the message is safe to show."""
+    """A quiz action that can't be taken: `QuizError("quiz.…", **params)`."""
+
+    def __init__(self, message_id: str, **params: object) -> None:
+        super().__init__(message_id=message_id, params=params)
 
 
 class WindowClosed(QuizError):
     def __init__(self) -> None:
-        super().__init__("the answer window for this question has closed")
+        super().__init__("quiz.window_closed")
 
 
 class InvalidAnswer(QuizError):
-    pass
+    """The answer does not fit the question (its id names how, e.g. `quiz.answer.not_a_choice`)."""
 
 
 class NoSuchHint(QuizError):
-    pass
+    def __init__(self, count: int) -> None:
+        super().__init__("quiz.no_such_hint", count=count)
 
 
 def normalize_text(value: str) -> str:
@@ -61,7 +66,7 @@ def parse_seconds(value: str) -> float:
     text = value.strip().lower().replace(",", ".")
     match = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*(ms|s|sec|secs|seconds|秒)?", text)
     if not match:
-        raise InvalidAnswer(f"{value!r} is not a number of seconds (try 1.5 or 1.5s)")
+        raise InvalidAnswer("quiz.answer.not_seconds", given=quoted(value))
     number = float(match.group(1))
     return number / 1000 if match.group(2) == "ms" else number
 
@@ -70,22 +75,22 @@ def coerce_answer(question: Question, raw: AnswerValue | Sequence[str]) -> Answe
     """Validate a raw answer against the question's type and choices; canonical form out."""
     if isinstance(question, ChoiceQuestion):
         keys = [c.get() for c in question.choices]
-        picked = (raw,) if isinstance(raw, str) else tuple(str(v) for v in raw)  # type: ignore[union-attr]
+        picked = _strings(raw)
         if not picked:
-            raise InvalidAnswer("pick at least one choice")
+            raise InvalidAnswer("quiz.answer.none_picked")
         unknown = [p for p in picked if p not in keys]
         if unknown:
-            raise InvalidAnswer(f"not a choice: {', '.join(unknown)}")
+            raise InvalidAnswer("quiz.answer.not_a_choice", given=quoted(unknown[0]), choices=question.choices)
         if len(picked) > 1 and not question.multiple:
-            raise InvalidAnswer("pick exactly one choice")
+            raise InvalidAnswer("quiz.answer.pick_one")
         return tuple(sorted(set(picked), key=keys.index))
     if isinstance(question, PredictOutputQuestion):
         if isinstance(raw, str | float | int):
-            raise InvalidAnswer("put the lines in the order the program prints them")
-        lines = tuple(str(v) for v in raw)
+            raise InvalidAnswer("quiz.answer.order_lines")
+        lines = _strings(raw)
         allowed = Counter(question.lines())
         if Counter(lines) - allowed:
-            raise InvalidAnswer("use only the given lines, each at most as often as it is offered")
+            raise InvalidAnswer("quiz.answer.only_given_lines")
         return lines
     if isinstance(question, PredictTimeQuestion):
         if isinstance(raw, str):
@@ -93,13 +98,124 @@ def coerce_answer(question: Question, raw: AnswerValue | Sequence[str]) -> Answe
         elif isinstance(raw, float | int):
             seconds = float(raw)
         else:
-            raise InvalidAnswer("answer with one number of seconds")
+            raise InvalidAnswer("quiz.answer.one_number")
         if question.choices is not None and seconds not in question.choices:
-            raise InvalidAnswer(f"pick one of {', '.join(f'{c:g} s' for c in question.choices)}")
+            choices = seconds_choices(question)
+            raise InvalidAnswer("quiz.answer.not_a_choice", given=quoted(f"{seconds:g} s"), choices=choices)
         return seconds
     if not isinstance(raw, str) or not raw.strip():
-        raise InvalidAnswer("type an answer")
+        raise InvalidAnswer("quiz.answer.empty")
     return raw.strip()[:200]
+
+
+def _strings(raw: AnswerValue | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        return (raw,)
+    if isinstance(raw, float | int):
+        return (f"{raw:g}",)
+    return tuple(str(v) for v in raw)
+
+
+class AnswerWay(StrEnum):
+    """How a question is answered, on every front-end: what it offers and how it reads what is given."""
+
+    PICK_ONE = "pick_one"  # one of the offered choices (a choice question, or a predict_time with choices)
+    PICK_SEVERAL = "pick_several"  # every right one of the offered choices
+    ORDER = "order"  # the offered lines, by their numbers, in the order the program prints them
+    SECONDS = "seconds"  # a number of seconds
+    TEXT = "text"  # free text
+
+
+def answer_way(question: Question) -> AnswerWay:
+    if isinstance(question, ChoiceQuestion):
+        return AnswerWay.PICK_SEVERAL if question.multiple else AnswerWay.PICK_ONE
+    if isinstance(question, PredictOutputQuestion):
+        return AnswerWay.ORDER
+    if isinstance(question, PredictTimeQuestion):
+        return AnswerWay.PICK_ONE if question.choices else AnswerWay.SECONDS
+    return AnswerWay.TEXT
+
+
+def offered(question: Question, locale: str | None = None) -> list[str]:
+    """What a question offers to pick from, numbered from 1 on every front-end: its choices as they read in
+    `locale`, or the lines to put in order; empty for a question answered with seconds or text."""
+    if isinstance(question, ChoiceQuestion):
+        return [choice.get(locale) for choice in question.choices]
+    if isinstance(question, PredictOutputQuestion):
+        return offered_lines(question)
+    if isinstance(question, PredictTimeQuestion):
+        return seconds_choices(question)
+    return []
+
+
+def seconds_choices(question: PredictTimeQuestion) -> list[str]:
+    """A predict-time question's choices as they read: `1.5 s`."""
+    return [f"{c:g} s" for c in question.choices or ()]
+
+
+def choice_at(question: Question, index: int) -> AnswerValue:
+    """The answer a choice button stands for (its position among the choices); InvalidAnswer if there is none."""
+    if isinstance(question, ChoiceQuestion):
+        if 0 <= index < len(question.choices):
+            return question.choices[index].get()
+        raise InvalidAnswer("quiz.answer.no_such_choice", choices=question.choices)
+    if isinstance(question, PredictTimeQuestion) and question.choices:
+        if 0 <= index < len(question.choices):
+            return question.choices[index]
+        raise InvalidAnswer("quiz.answer.no_such_choice", choices=seconds_choices(question))
+    raise InvalidAnswer("quiz.answer.not_choices")
+
+
+def offered_lines(question: PredictOutputQuestion) -> list[str]:
+    """The lines to put in order, shuffled the same way for everyone, everywhere, and after a restart."""
+    lines = question.lines()
+    random.Random(question.id).shuffle(lines)
+    return lines
+
+
+def parse_numbers(text: str, size: int, *, single: bool = False) -> list[int]:
+    """`2 1 3` (or `2,1,3`) -> positions (0-based) among `size` numbered items; InvalidAnswer otherwise."""
+    parts = text.replace(",", " ").split()
+    if not parts or not all(p.isdigit() and 1 <= int(p) <= size for p in parts):
+        raise InvalidAnswer("quiz.answer.numbers", count=size, given=quoted(text))
+    if single and len(parts) != 1:
+        raise InvalidAnswer("quiz.answer.one_of", count=size)
+    return [int(p) - 1 for p in parts]
+
+
+def lines_in_order(question: PredictOutputQuestion, text: str) -> list[str]:
+    """The offered lines in the order a member typed their numbers (`2 1 3`)."""
+    lines = offered_lines(question)
+    return [lines[i] for i in parse_numbers(text, len(lines))]
+
+
+def canonical_answer(question: Question) -> AnswerValue:
+    """The question's right answer in the form `coerce_answer` produces (for a text question, its first answer)."""
+    if isinstance(question, ChoiceQuestion):
+        return tuple(question.answers())
+    if isinstance(question, PredictOutputQuestion):
+        return tuple(question.answer)
+    if isinstance(question, PredictTimeQuestion):
+        return question.answer
+    return question.answers[0]
+
+
+def answer_text(question: Question, value: AnswerValue, locale: str | None = None) -> str:
+    """How an answer reads: choices by their label in `locale` (joined by +), lines joined by →, `1.5 s`."""
+    if isinstance(question, ChoiceQuestion) and isinstance(value, tuple):
+        labels = {c.get(): c.get(locale) for c in question.choices}
+        return " + ".join(labels.get(v, v) for v in value)
+    return answer_key(question, value)
+
+
+def correct_text(question: Question, locale: str | None = None) -> str:
+    """The right answer as a reveal shows it (every accepted text; a free time with its tolerance)."""
+    if isinstance(question, TextQuestion):
+        return " / ".join(question.answers)
+    text = answer_text(question, canonical_answer(question), locale)
+    if isinstance(question, PredictTimeQuestion) and not question.choices:
+        text += f" (± {question.tolerance:g})"
+    return text
 
 
 def is_correct(question: Question, answer: AnswerValue) -> bool:
@@ -202,7 +318,7 @@ class QuestionRound:
         if not self.is_open(now):
             raise WindowClosed()
         if not 0 <= index < len(self.question.hints):
-            raise NoSuchHint(f"this question has {len(self.question.hints)} hint(s)")
+            raise NoSuchHint(len(self.question.hints))
         self.hints_taken.setdefault(user_id, set()).add(index)
         hint = self.question.hints[index]
         return hint.text.get(), hint.cost
@@ -252,9 +368,9 @@ class QuizGame:
     def next_question(self, now: float, duration: float | None = None) -> QuestionRound:
         """Open the next question's window (`duration` overrides the question's own timeout)."""
         if self.current is not None and not self.current.closed:
-            raise QuizError("the current question is still open")
+            raise QuizError("quiz.still_open")
         if self.index + 1 >= len(self.questions):
-            raise QuizError("no questions left")
+            raise QuizError("quiz.no_questions_left")
         self.index += 1
         question = self.questions[self.index]
         self.current = QuestionRound(question, now, duration or question.timeout, self.speed_bonus)
@@ -262,7 +378,7 @@ class QuizGame:
 
     def close_current(self) -> Reveal:
         if self.current is None or self.current.closed:
-            raise QuizError("no question is open")
+            raise QuizError("quiz.none_open")
         reveal = self.current.close()
         for score in reveal.scores:
             self.totals[score.user_id] += score.total

@@ -1,23 +1,52 @@
-"""`RunRecord`: the accumulated state of one run, which every front-end renders from.
+"""A run as data: `RunRecord` accumulates one run's events, `Verdict` compares it with what its lesson expects.
 
-Feed it every event of `runner.run(...)` with `add()`; it keeps the output lines, task events,
-loop-blocked reports, the queue position and the `Finished`.  `summary(expect, locale)` compares the
-run with the lesson's `Expect` and returns plain data (no markup, no discord), so the console and the
-Discord front-end word the same facts the same way.
+`record_run(runner, example)` is the one way to run an example into a record (the console, `corobot run`,
+`lessons check` and the quizzes' predict-then-run all use it; the Discord run message starts the run with
+`start_run` and feeds the same record while it streams).  `RunRecord.verdict(expect)` says, as plain data, how
+the finished run compares with the lesson's `Expect`: the status, the elapsed time within its tolerance, the
+first line where the output departs.  Front-ends word a verdict in the reader's language; `lessons check`
+words it for lesson authors.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from bot.core.events import Event, Finished, LoopBlocked, Output, Queued, Started, Status, Stream, TaskEvent
-from bot.core.lessons import Expect
+from bot.core.lessons import ElapsedExpect, Example, Expect, Text
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Line", "RunRecord", "RunSummary"]
+__all__ = [
+    "ExampleRunner",
+    "Line",
+    "OutputDifference",
+    "RunHandle",
+    "RunRecord",
+    "Verdict",
+    "compare_output",
+    "record_run",
+    "start_run",
+]
+
+
+class RunHandle(Protocol):
+    """One admitted run: its events in order, and a way to stop it."""
+
+    def __aiter__(self) -> AsyncIterator[Event]: ...
+
+    def cancel(self) -> None: ...
+
+
+class ExampleRunner(Protocol):
+    """What running an example needs of `bot.core.runner.Runner`."""
+
+    def run(
+        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+    ) -> RunHandle: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,49 +57,52 @@ class Line:
 
 
 @dataclass(frozen=True, slots=True)
-class RunSummary:
-    """What a front-end shows under the output.  `ok` = the run ended as the lesson expects."""
+class OutputDifference:
+    """Where stdout first departs from the expected lines: `line` (1-based) shows `expected` but the run printed
+    `actual`; `expected` is None when the run printed extra lines, `actual` None when it ended early."""
 
-    status: str  # the Finished status, or "running" while unfinished
+    line: int
+    expected: str | None
+    actual: str | None
+    expected_count: int
+    actual_count: int
+
+
+def compare_output(expected: Sequence[str], actual: Sequence[str]) -> OutputDifference | None:
+    """The first difference between the expected and the printed stdout lines, or None when they are equal."""
+    for index, (want, got) in enumerate(zip(expected, actual, strict=False), start=1):
+        if want != got:
+            return OutputDifference(index, want, got, len(expected), len(actual))
+    if len(actual) < len(expected):
+        return OutputDifference(len(actual) + 1, expected[len(actual)], None, len(expected), len(actual))
+    if len(actual) > len(expected):
+        return OutputDifference(len(expected) + 1, None, actual[len(expected)], len(expected), len(actual))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How a run compares with its lesson's `Expect`.  A `None` check means there was nothing to compare: no
+    expectation, a run still going, or (for the time) a run that ended otherwise than expected."""
+
+    status: Status | None  # None while the run is going
+    expected_status: str  # "ok" unless the lesson expects an error or a timeout
     elapsed: float | None
-    ok: bool
-    expected_status: str | None  # the lesson's expected status when the actual one differs
-    elapsed_check: str | None  # "expected ≈ 1.0 s ± 0.25: ok" / "...: got 2.004 s"
+    expect_elapsed: ElapsedExpect | None
     elapsed_ok: bool | None
-    output_check: str | None  # "output matches" / first difference
+    expected_lines: int | None  # how many stdout lines the lesson expects, when it says
+    output: OutputDifference | None
     output_ok: bool | None
-    note: str | None  # the lesson's explanation of the expectation, in the chosen locale
-    error: str | None
-    traceback: str | None
-    warnings: list[str] = field(default_factory=list)  # loop-blocked reports
+    note: Text | None  # the lesson's explanation of what to expect
 
-    def lines(self) -> list[str]:
-        """The summary as plain text lines, in display order (the traceback excluded)."""
-        head = f"status: {self.status}"
-        if self.elapsed is not None:
-            head += f" in {self.elapsed:.3f} s"
-        if self.expected_status:
-            head += f" (expected {self.expected_status})"
-        out = [head]
-        if self.error:
-            out.append(f"error: {self.error}")
-        if self.elapsed_check:
-            out.append(self.elapsed_check)
-        if self.output_check:
-            out.append(self.output_check)
-        if self.note:
-            out.append(f"why: {self.note}")
-        out.extend(f"warning: {w}" for w in self.warnings)
-        return out
+    @property
+    def status_ok(self) -> bool:
+        return self.status is not None and str(self.status) == self.expected_status
 
-
-def _seconds(value: float) -> str:
-    text = f"{value:.3f}".rstrip("0")
-    return text + "0" if text.endswith(".") else text
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    @property
+    def ok(self) -> bool:
+        """The run ended as the lesson expects, on time and with the expected output."""
+        return self.status_ok and self.elapsed_ok is not False and self.output_ok is not False
 
 
 class RunRecord:
@@ -130,57 +162,58 @@ class RunRecord:
     def stdout(self) -> list[str]:
         return [line.text for line in self.lines if line.stream == "stdout"]
 
-    def summary(self, expect: Expect | None = None, locale: str | None = None) -> RunSummary:
-        status = str(self.finished.status) if self.finished else "running"
-        elapsed = self.elapsed
+    def verdict(self, expect: Expect | None = None) -> Verdict:
+        finished = self.finished
         wanted = expect.status if expect is not None else "ok"
-        status_ok = status == wanted
-        elapsed_check: str | None = None
+        status_ok = finished is not None and str(finished.status) == wanted
         elapsed_ok: bool | None = None
-        output_check: str | None = None
+        output: OutputDifference | None = None
         output_ok: bool | None = None
-        note: str | None = None
-        if expect is not None and self.finished is not None:
+        if expect is not None and finished is not None:
             if expect.elapsed is not None and status_ok:  # the time of a run that went wrong tells nothing
-                target = expect.elapsed
-                elapsed_ok = target.matches(self.finished.elapsed)
-                elapsed_check = f"expected ≈ {_seconds(target.seconds)} s ± {_seconds(target.tolerance)}: "
-                if elapsed_ok:
-                    elapsed_check += "ok"
-                else:
-                    diff = self.finished.elapsed - target.seconds
-                    elapsed_check += f"got {self.finished.elapsed:.3f} s ({'+' if diff >= 0 else '-'}{abs(diff):.3f} s)"
+                elapsed_ok = expect.elapsed.matches(finished.elapsed)
             if expect.output is not None:
-                output_ok, output_check = self._compare_output(expect.output)
-            if expect.note is not None:
-                note = expect.note.get(locale)
-        warnings = [
-            f"event loop blocked for {b.duration * 1000:.0f} ms at +{b.t:.3f}s"
-            + (f" (line {b.line})" if b.line is not None else "")
-            for b in self.blocked
-        ]
-        return RunSummary(
-            status=status,
-            elapsed=elapsed,
-            ok=status_ok and elapsed_ok is not False and output_ok is not False,
-            expected_status=None if status_ok or self.finished is None else wanted,
-            elapsed_check=elapsed_check,
+                output = compare_output(expect.output, self.stdout())
+                output_ok = output is None
+        return Verdict(
+            status=finished.status if finished else None,
+            expected_status=wanted,
+            elapsed=self.elapsed,
+            expect_elapsed=expect.elapsed if expect is not None else None,
             elapsed_ok=elapsed_ok,
-            output_check=output_check,
+            expected_lines=len(expect.output) if expect is not None and expect.output is not None else None,
+            output=output,
             output_ok=output_ok,
-            note=note,
-            error=self.finished.error if self.finished else None,
-            traceback=self.finished.traceback if self.finished else None,
-            warnings=warnings,
+            note=expect.note if expect is not None else None,
         )
 
-    def _compare_output(self, expected: list[str]) -> tuple[bool, str]:
-        actual = self.stdout()
-        if actual == expected:
-            return True, f"output: {len(expected)} line{'s' if len(expected) != 1 else ''} as expected"
-        for i, (want, got) in enumerate(zip(expected, actual, strict=False), start=1):
-            if want != got:
-                return False, f"output differs at line {i}: expected {_clip(want)!r}, got {_clip(got)!r}"
-        if len(actual) < len(expected):
-            return False, f"output ended early: expected {len(expected)} lines, got {len(actual)}"
-        return False, f"output has {len(actual) - len(expected)} extra line(s), from {_clip(actual[len(expected)])!r}"
+
+def run_name(example: Example) -> str:
+    """The file name a run of `example` gets (its tracebacks say `File "two-tasks.py"`)."""
+    return f"{example.id}.py"
+
+
+def start_run(runner: ExampleRunner, example: Example, *, owner: int | None = None) -> RunHandle:
+    """Admit a run of `example`; raises `RunnerError` (busy, queue full, shutting down) before anything runs."""
+    return runner.run(example.code, name=run_name(example), timeout=example.timeout, owner=owner)
+
+
+async def record_run(
+    runner: ExampleRunner,
+    example: Example,
+    *,
+    owner: int | None = None,
+    on_start: Callable[[RunHandle], None] | None = None,
+    on_event: Callable[[Event], None] | None = None,
+) -> RunRecord:
+    """Run `example` once and return everything it produced.  `on_start` gets the handle (to stop the run),
+    `on_event` every event as it arrives (to show it live).  Raises `RunnerError` when the runner refuses it."""
+    handle = start_run(runner, example, owner=owner)
+    if on_start is not None:
+        on_start(handle)
+    record = RunRecord(run_name(example))
+    async for event in handle:
+        record.add(event)
+        if on_event is not None:
+            on_event(event)
+    return record

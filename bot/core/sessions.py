@@ -7,7 +7,6 @@ give the JSON the storage keeps; the quiz questions asked in a session are plain
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -16,21 +15,22 @@ from bot.core.errors import CorobotError
 from bot.core.lessons import Lesson
 from bot.core.quiz import QuestionRound, QuizGame, Reveal, Submission
 
-log = logging.getLogger(__name__)
-
 
 class SessionError(CorobotError):
-    pass
+    """A session action that can't be taken: `SessionError("session.…", **params)`."""
+
+    def __init__(self, message_id: str, **params: object) -> None:
+        super().__init__(message_id=message_id, params=params)
 
 
 class NotHost(SessionError):
     def __init__(self) -> None:
-        super().__init__("only the session's host (or a server admin) can do that")
+        super().__init__("session.not_host")
 
 
 class SessionEnded(SessionError):
     def __init__(self) -> None:
-        super().__init__("this study session has ended")
+        super().__init__("session.ended")
 
 
 class SessionStatus(StrEnum):
@@ -151,7 +151,7 @@ class StudySession:
         self.check_host(user_id, is_admin=is_admin)
         self._require_running()
         if self.lesson.example(example_id) is None:
-            raise SessionError(f"lesson {self.lesson.id!r} has no example {example_id!r}")
+            raise SessionError("lesson.unknown_example", lesson=self.lesson.id, example=example_id)
         self.examples_run.append(example_id)
 
     def ask_question(
@@ -165,7 +165,7 @@ class StudySession:
         """Any member may answer; answering joins a passer-by to the session."""
         self._require_open()
         if self.quiz.current is None:
-            raise SessionError("no question is open")
+            raise SessionError("quiz.none_open")
         if user_id not in self.members or not self.members[user_id].present:
             self.join(user_id, now)
         return self.quiz.current.answer(user_id, raw, now)
@@ -182,7 +182,7 @@ class StudySession:
     def resume(self, user_id: int, now: float, *, is_admin: bool = False) -> None:
         self.check_host(user_id, is_admin=is_admin)
         if self.status is not SessionStatus.PAUSED:
-            raise SessionError("the session is not paused")
+            raise SessionError("session.not_paused")
         self.status = SessionStatus.ACTIVE
         self.paused_at = None
 
@@ -214,7 +214,7 @@ class StudySession:
     def _require_running(self) -> None:
         self._require_open()
         if self.status is SessionStatus.PAUSED:
-            raise SessionError("the session is paused; resume it first")
+            raise SessionError("session.paused")
 
     # -- persistence -------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.core.events import Event, Finished, LoopBlocked, TaskEvent
@@ -26,8 +26,10 @@ __all__ = [
     "BAR",
     "BLOCKED",
     "CANCELLED",
+    "ENGLISH",
     "FAILED",
     "UNFINISHED",
+    "Legend",
     "RunRecord",
     "TaskSpan",
     "format_offset",
@@ -158,6 +160,24 @@ def _axis(scale: _Scale, indent: int) -> list[str]:
     return [pad + "".join(ruler), (pad + "".join(labels)).rstrip()]
 
 
+def _more_tasks(count: int) -> str:
+    return f"… {count} more task{'s' if count != 1 else ''} not shown"
+
+
+@dataclass(frozen=True, slots=True)
+class Legend:
+    """The words a timeline shows, in its reader's language (front-ends pass theirs from the text catalog)."""
+
+    cancelled: str = "cancelled"
+    failed: str = "failed"
+    pending: str = "pending at exit"
+    blocked: str = "event loop blocked"
+    more_tasks: Callable[[int], str] = _more_tasks
+
+
+ENGLISH = Legend()
+
+
 def _legend(used: list[tuple[str, str]], width: int) -> list[str]:
     lines: list[str] = []
     current = ""
@@ -172,7 +192,9 @@ def _legend(used: list[tuple[str, str]], width: int) -> list[str]:
     return [line[:width] for line in lines]
 
 
-def render_timeline(events: Iterable[Event] | RunRecord, width: int = 60, max_tasks: int = 20) -> str:
+def render_timeline(
+    events: Iterable[Event] | RunRecord, width: int = 60, max_tasks: int = 20, legend: Legend = ENGLISH
+) -> str:
     """The run's tasks as text swim lanes; "" when the run recorded no task and no blocked loop."""
     width = max(width, MIN_WIDTH)
     max_tasks = max(max_tasks, 2)
@@ -199,17 +221,17 @@ def render_timeline(events: Iterable[Event] | RunRecord, width: int = 60, max_ta
         mark = {"cancelled": CANCELLED, "failed": FAILED, "pending": UNFINISHED}.get(span.outcome)
         if mark:
             row[cells[-1]] = mark
-            used[mark] = {"x": "cancelled", "!": "failed", ">": "pending at exit"}[mark]
+            used[mark] = {CANCELLED: legend.cancelled, FAILED: legend.failed, UNFINISHED: legend.pending}[mark]
         lines.append((_label(span.name, label_w) + " " + "".join(row)).rstrip())
     if hidden:
-        lines.append(f"… {hidden} more task{'s' if hidden != 1 else ''} not shown"[:width])
+        lines.append(legend.more_tasks(hidden)[:width])
     if blocks:
         row = [" "] * columns
         for block in blocks:
             for i in scale.cells(block.t, block.t + block.duration):
                 row[i] = BLOCKED
         lines.append(_label("blocked", label_w) + " " + "".join(row).rstrip())
-        used[BLOCKED] = "event loop blocked"
+        used[BLOCKED] = legend.blocked
     lines.extend(_axis(scale, label_w + 1))
     if used:
         order = [CANCELLED, FAILED, UNFINISHED, BLOCKED]

@@ -1,11 +1,13 @@
-"""`run_discord`: the Discord service's lifecycle, called by `bot/__main__.py` with built resources."""
+"""`run_discord`: the Discord service's lifecycle (token, signals, exit status), called by `bot/__main__.py`
+with the resources it built."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import discord
@@ -13,11 +15,11 @@ import yarl
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
+from bot.core.runner import Runner
 from bot.core.storage import Storage
-from bot.discord_app.client import CorobotBot, stop_on_signals
-
-if TYPE_CHECKING:
-    from bot.core.runner import Runner
+from bot.core.tasks import OwnedTasks
+from bot.discord_app.client import CorobotBot
+from bot.locales import t
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +30,11 @@ def point_at(settings: Settings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
 
 
-def _error(message: str) -> None:
-    print(f"corobot: {message}", file=sys.stderr)
+PROG = "corobot"
+
+
+def _error(locale: str | None, msgid: str, **params: object) -> None:
+    print(f"{PROG}: {t(locale, msgid, **params)}", file=sys.stderr)
 
 
 async def run_discord(
@@ -43,30 +48,48 @@ async def run_discord(
     """Run the bot until it is closed (SIGINT/SIGTERM); 0 on a clean stop, 2 on a missing/rejected token,
     1 when Discord cannot be reached.  `storage` (opened by the caller) keeps progress, quizzes and sessions.
     `options` go to the `Bot` (tests pass `guild_ready_timeout`)."""
+    locale = settings.locale
     if not token:
-        _error("DISCORD_TOKEN is not set; export the bot token from the Discord developer portal and retry")
+        _error(locale, "discord.token_missing")
         return 2
     point_at(settings)
     bot = CorobotBot(settings, catalog, runner, storage=storage, **options)
-    signal_tasks: set[asyncio.Task[None]] = set()
+    signal_tasks = OwnedTasks()
     installed = stop_on_signals(bot, signal_tasks)
     loop = asyncio.get_running_loop()
     try:
         async with bot:
             await bot.start(token)
     except discord.LoginFailure:
-        _error("Discord rejected the token in DISCORD_TOKEN (401); check it in the developer portal and retry")
+        _error(locale, "discord.token_rejected")
         return 2
     except discord.PrivilegedIntentsRequired as exc:
-        _error(f"Discord refused the gateway connection: {exc}")
+        _error(locale, "discord.refused", detail=str(exc))
         return 2
     except (aiohttp.ClientError, discord.GatewayNotFound, OSError) as exc:
-        _error(f"cannot reach Discord at {settings.discord.api_base_url}: {type(exc).__name__}: {exc}")
+        _error(locale, "discord.unreachable", url=settings.discord.api_base_url, error=f"{type(exc).__name__}: {exc}")
         return 1
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)
-        if signal_tasks:
-            await asyncio.gather(*signal_tasks, return_exceptions=True)
+        await signal_tasks.wait()
     log.info("discord front-end stopped")
     return 0
+
+
+def stop_on_signals(bot: CorobotBot, tasks: OwnedTasks) -> list[int]:
+    """SIGINT/SIGTERM -> `bot.close()` (once); returns the signals installed (for removal)."""
+    loop = asyncio.get_running_loop()
+    installed: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        log.info("received %s; shutting down", signal.Signals(signum).name)
+        tasks.spawn(bot.close(), name="shutdown", key="shutdown")  # a second signal joins the first shutdown
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError):
+            log.debug("cannot install a handler for signal %s", signum)
+    return installed

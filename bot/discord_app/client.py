@@ -1,14 +1,18 @@
-"""The discord.py `Bot`: built with its services (nothing module-level), loads the cogs in `setup_hook`,
-syncs commands only when their payload changed, and closes cleanly (runs cancelled, messages finalised)."""
+"""The discord.py `Bot`: built with its services (nothing module-level), loads one extension per feature in
+`setup_hook`, syncs the commands only when their payload changed, and closes cleanly.
+
+Closing unloads every extension first (discord.py's `Bot.close`): each feature's cog stops its work there —
+running examples end with a "restarting" edit, quiz and session timers stop (their state is already saved).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -16,27 +20,26 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
+from bot.core.runner import Runner
 from bot.core.storage import Storage
-from bot.discord_app.cogs.admin import AdminCog
-from bot.discord_app.cogs.lessons import LessonsCog
-from bot.discord_app.cogs.progress import ProgressCog
-from bot.discord_app.cogs.quiz import QuizCog
-from bot.discord_app.cogs.runs import RunsCog
-from bot.discord_app.cogs.study import StudyCog
+from bot.discord_app.context import QuizTiming, Services
 from bot.discord_app.errors import report_error
-from bot.discord_app.i18n import StringTableTranslator
-from bot.discord_app.quizzes import QuizService, QuizTiming
-from bot.discord_app.runs import RunService
-from bot.discord_app.studies import StudyService
-from bot.discord_app.views.buttons import DYNAMIC_ITEMS
-from bot.discord_app.views.quiz import QUIZ_ITEMS, quiz_components
-from bot.discord_app.views.study import SessionButton, session_components
+from bot.discord_app.i18n import CatalogTranslator
+from bot.locales import messages
 from bot.storage.sqlite import SqliteStorage
 
-if TYPE_CHECKING:
-    from bot.core.runner import Runner
-
 log = logging.getLogger(__name__)
+
+# One extension per feature, in dependency order (study uses runs and quiz); `fallback` answers the rest.
+EXTENSIONS = (
+    "bot.discord_app.lessons",
+    "bot.discord_app.runs",
+    "bot.discord_app.quiz",
+    "bot.discord_app.study",
+    "bot.discord_app.progress",
+    "bot.discord_app.admin",
+    "bot.discord_app.fallback",
+)
 
 
 class CorobotTree(app_commands.CommandTree[discord.Client]):
@@ -56,6 +59,7 @@ class CorobotBot(commands.Bot):
         storage: Storage | None = None,
         quiz_timing: QuizTiming | None = None,
         shutdown_timeout: float = 5.0,
+        features: Sequence[str] = EXTENSIONS,
         **options: Any,
     ) -> None:
         """`storage` keeps runs, answers, progress, quizzes and sessions (the composition root opens and closes
@@ -73,31 +77,29 @@ class CorobotBot(commands.Bot):
             help_command=None,
             **options,
         )
-        self.settings = settings
-        self.catalog = catalog
-        self.runner = runner
         self._own_storage = storage is None
-        self.storage: Storage = storage if storage is not None else SqliteStorage(Path(":memory:"))
-        self.runs = RunService(catalog, runner, settings.discord, self.storage)
-        timing = quiz_timing or QuizTiming()
-        self.quizzes = QuizService(self, catalog, runner, self.storage, timing, quiz_components)
-        self.studies = StudyService(
-            self, catalog, self.storage, self.quizzes, self.runs, settings.discord, timing, session_components
+        self.services = Services(
+            settings,
+            catalog,
+            runner,
+            storage if storage is not None else SqliteStorage(Path(":memory:")),
+            timing=quiz_timing or QuizTiming(),
+            shutdown_grace=shutdown_timeout,
         )
-        self.shutdown_timeout = shutdown_timeout
+        self.features = tuple(features)
         self.synced: bool | None = None  # True when setup_hook uploaded commands, False when unchanged
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
 
     async def setup_hook(self) -> None:
         if self._own_storage:
-            await self.storage.open()
-        for cog in (LessonsCog(), RunsCog(), AdminCog(), QuizCog(), StudyCog(), ProgressCog()):
-            await self.add_cog(cog)
-        self.add_dynamic_items(*DYNAMIC_ITEMS, *QUIZ_ITEMS, SessionButton)
-        quizzes = await self.quizzes.restore()
-        sessions = await self.studies.restore()
-        if quizzes or sessions:
-            log.info("resumed %d quiz(zes) and %d study session(s) from the database", quizzes, sessions)
-        await self.tree.set_translator(StringTableTranslator())
+            await self.services.storage.open()
+        messages()  # read the text catalog now rather than on the first interaction
+        for name in self.features:
+            await self.load_extension(name)
+        await self.tree.set_translator(CatalogTranslator())
         try:
             self.synced = await self.sync_commands()
         except discord.HTTPException as exc:
@@ -145,37 +147,11 @@ class CorobotBot(commands.Bot):
         return True
 
     async def on_ready(self) -> None:
-        log.info("connected as %s (%s); %d lessons loaded", self.user, self.application_id, len(self.catalog.lessons()))
+        lessons = len(self.services.catalog.lessons())
+        log.info("connected as %s (%s); %d lessons loaded", self.user, self.application_id, lessons)
 
     async def close(self) -> None:
-        """Stop accepting runs, cancel the running ones (their messages say the bot is restarting), close."""
-        if not self.is_closed():
-            await self.runs.shutdown(grace=self.shutdown_timeout)
-            await self.studies.shutdown()
-            await self.quizzes.shutdown()
+        """Unload the features (each stops its work), then close the connection and an owned database."""
         await super().close()
         if self._own_storage:
-            await self.storage.close()
-
-
-def stop_on_signals(bot: CorobotBot, tasks: set[asyncio.Task[None]]) -> list[int]:
-    """SIGINT/SIGTERM -> `bot.close()` (once); returns the signals installed (for removal)."""
-    import signal
-
-    loop = asyncio.get_running_loop()
-    installed: list[int] = []
-
-    def on_signal(signum: int) -> None:
-        log.info("received %s; shutting down", signal.Signals(signum).name)
-        if tasks:
-            return
-        task = loop.create_task(bot.close(), name="shutdown")
-        tasks.add(task)
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, on_signal, signum)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError):
-            log.debug("cannot install a handler for signal %s", signum)
-    return installed
+            await self.services.storage.close()

@@ -1,16 +1,17 @@
 """The one place where failures become replies.
 
-`report_error(interaction, error)` is the app-command tree's `on_error` and is also called by every button
-callback, so commands and components answer failures the same way.  Order of handling:
+`report_error(interaction, error)` is the app-command tree's `on_error` and is also called by every component
+and form, so commands, buttons and forms answer failures the same way.  Order of handling:
 
 1. unwrap `CommandInvokeError` / `TransformerError` to the original exception;
-2. our own checks: `NotAdmin`, `RateLimited` (front-end), `NoPrivateMessage`;
-3. domain errors from `bot.core.errors`: `UnknownLesson`, `UnknownExample`, `UserBusy`, `QueueFull`,
-   `RunnerClosed`; quizzes and sessions: `WindowClosed`, `NotHost`, `SessionEnded`, a quiz or session that is
-   gone; then any other `CorobotError` (its message is written for users);
-4. anything else is unexpected: logged with a short reference id that the user is shown and can quote.
+2. discord.py's own: `NotAdmin` (our check), `NoPrivateMessage`, and a command this version no longer has or
+   has changed (`CommandNotFound`, `CommandSignatureMismatch`: the member's app has an old command list);
+3. every `CorobotError` (domain errors from `bot.core`, and the front-end's own below): its message id and
+   parameters, in the member's language; an unknown example also lists the lesson's examples;
+4. anything else is unexpected: logged with a short reference id that the member is shown and can quote.
 
-Every reply is ephemeral, has no mentions, and says what to do next.
+Every reply is ephemeral, pings nobody, fits Discord's 2000 characters and says what to do next.  The
+front-end's own errors live here (not in a feature package), so every feature can raise and recognise them.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import secrets
 import discord
 from discord import app_commands
 
-from bot.core.errors import CorobotError, QueueFull, RunnerClosed, UnknownExample, UnknownLesson, UserBusy
-from bot.core.quiz import WindowClosed
-from bot.core.sessions import NotHost, SessionEnded
-from bot.discord_app.i18n import t
+from bot.core.catalog import Catalog
+from bot.core.errors import CorobotError, StorageError, UnknownExample
+from bot.discord_app.context import NO_PINGS, Interaction, services_of
+from bot.discord_app.i18n import error_text, t
+from bot.discord_app.markdown import MESSAGE_LIMIT, clip
 
 log = logging.getLogger(__name__)
 
@@ -35,66 +37,49 @@ class NotAdmin(app_commands.CheckFailure):
 
 class RateLimited(CorobotError):
     def __init__(self, runs: int, per_seconds: float, retry_after: float) -> None:
-        self.runs = runs
-        self.per_seconds = per_seconds
-        self.retry_after = retry_after
-        super().__init__(f"rate limited: {runs} runs per {per_seconds:g}s; retry in {retry_after:.0f}s")
+        wait = max(retry_after, 1.0)
+        super().__init__(message_id="run.rate_limited", params={"count": runs, "per": per_seconds, "retry": wait})
 
 
 class QuizGone(CorobotError):
     def __init__(self) -> None:
-        super().__init__("this quiz has ended")
+        super().__init__(message_id="quiz.ended")
 
 
 class QuizBusy(CorobotError):
     def __init__(self) -> None:
-        super().__init__("a quiz is already running in this channel; wait for its scoreboard")
+        super().__init__(message_id="quiz.busy")
 
 
 class SessionBusy(CorobotError):
     def __init__(self) -> None:
-        super().__init__("a study session is already running in this channel; join it or wait for it to end")
+        super().__init__(message_id="session.busy")
 
 
 class SessionGone(CorobotError):
     def __init__(self) -> None:
-        super().__init__("this study session has ended")
+        super().__init__(message_id="session.ended")
 
 
-def new_reference() -> str:
-    return secrets.token_hex(3)
-
-
-def describe(error: BaseException, locale: discord.Locale | str | None, examples: list[str] | None = None) -> str:
-    """The user-facing text for an expected error; raises `LookupError` for an unexpected one."""
+def describe(error: BaseException, locale: discord.Locale | str | None, catalog: Catalog | None = None) -> str:
+    """The member-facing text for an expected error; raises `LookupError` for an unexpected one."""
     if isinstance(error, NotAdmin):
-        return t(locale, "err.not_admin")
+        return t(locale, "admin.not_admin")
     if isinstance(error, app_commands.NoPrivateMessage):
-        return t(locale, "err.guild_only")
-    if isinstance(error, RateLimited):
-        return t(locale, "err.rate_limited", runs=error.runs, per=error.per_seconds, retry=max(error.retry_after, 1))
-    if isinstance(error, UnknownLesson):
-        return t(locale, "err.unknown_lesson", lesson=discord.utils.escape_markdown(error.lesson_id[:80]))
-    if isinstance(error, UnknownExample):
-        listed = ", ".join(f"`{x}`" for x in examples or []) or "—"
-        return t(locale, "err.unknown_example", lesson=error.lesson_id, example=error.example_id[:80], examples=listed)
-    if isinstance(error, UserBusy):
-        return t(locale, "err.user_busy")
-    if isinstance(error, QueueFull):
-        return t(locale, "err.queue_full", size=error.size)
-    if isinstance(error, RunnerClosed):
-        return t(locale, "err.closed")
-    if isinstance(error, WindowClosed):
-        return t(locale, "err.window_closed")
-    if isinstance(error, NotHost):
-        return t(locale, "err.not_host")
-    if isinstance(error, SessionEnded | SessionGone):
-        return t(locale, "err.session_ended")
-    if isinstance(error, QuizGone):
-        return t(locale, "err.quiz_ended")
-    if isinstance(error, CorobotError):
-        return t(locale, "err.generic", message=str(error))
-    raise LookupError(type(error).__name__)
+        return t(locale, "error.guild_only")
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        return t(locale, "error.command_outdated")
+    if not isinstance(error, CorobotError):
+        raise LookupError(type(error).__name__)
+    text = error_text(error, locale)
+    if isinstance(error, UnknownExample) and catalog is not None:
+        try:
+            examples = [e.id for e in catalog.get(error.lesson_id).examples]
+        except CorobotError:
+            examples = []
+        if examples:
+            text += " " + t(locale, "lesson.its_examples", examples=", ".join(f"`{x}`" for x in examples))
+    return text
 
 
 def unwrap(error: BaseException) -> BaseException:
@@ -106,33 +91,29 @@ def unwrap(error: BaseException) -> BaseException:
     return error
 
 
-async def send_ephemeral(interaction: discord.Interaction[discord.Client], text: str) -> None:
+async def send_ephemeral(interaction: Interaction, text: str) -> None:
     """Reply privately, whether or not the interaction was already answered; never raises."""
-    none = discord.AllowedMentions.none()
+    text = clip(text, MESSAGE_LIMIT)
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=none)
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
         else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=none)
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
     except discord.HTTPException as exc:
         log.warning("could not send an error reply (interaction %s): %s", interaction.id, exc)
 
 
-async def report_error(interaction: discord.Interaction[discord.Client], error: BaseException) -> None:
+async def report_error(interaction: Interaction, error: BaseException) -> None:
     original = unwrap(error)
-    examples: list[str] | None = None
-    if isinstance(original, UnknownExample):
-        catalog = getattr(interaction.client, "catalog", None)
-        try:
-            examples = [e.id for e in catalog.get(original.lesson_id).examples] if catalog is not None else None
-        except CorobotError:
-            examples = None
     try:
-        text = describe(original, interaction.locale, examples)
-        log.info("interaction %s by %s refused: %s", interaction.id, interaction.user.id, original)
+        text = describe(original, interaction.locale, services_of(interaction.client).catalog)
+        if isinstance(original, StorageError):  # the member is told in general terms; the operator in full
+            log.warning("interaction %s by %s: %s", interaction.id, interaction.user.id, original)
+        else:
+            log.info("interaction %s by %s refused: %s", interaction.id, interaction.user.id, original)
     except LookupError:
-        ref = new_reference()
+        ref = secrets.token_hex(3)
         command = interaction.command.qualified_name if interaction.command else interaction.data
         log.error("unexpected error [ref %s] in %s", ref, command, exc_info=original)
-        text = t(interaction.locale, "err.unexpected", ref=ref)
+        text = t(interaction.locale, "error.unexpected", ref=ref)
     await send_ephemeral(interaction, text)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 import discord
-
-log = logging.getLogger(__name__)
 
 
 def is_admin(interaction: discord.Interaction, admin_role_ids: Iterable[int]) -> bool:

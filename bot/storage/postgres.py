@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from contextlib import suppress
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import suppress
 from typing import Any, TypeAlias, TypeVar
 
 import asyncpg

@@ -133,7 +133,7 @@ async def test_load_errors_are_shown_at_start(lessons_dir: Path) -> None:
     catalog = Catalog(lessons_dir)
     catalog.load()
     seen = await _session(catalog, ScriptedRunner([]), "list\n")
-    assert re.search(r"\d+ problem\(s\) in the lesson files:", seen)
+    assert re.search(r"\d+ problems? in the lesson files:", seen)
     assert "03-broken.yaml:" in seen
     assert " 1. hello" in seen  # the good lessons still work
 
@@ -159,7 +159,7 @@ def _lines_between(text: str, start: str, stop: str) -> Iterator[str]:
 
 async def test_list_show_help_and_quit(catalog: Catalog) -> None:
     seen = await _session(catalog, ScriptedRunner([]), "help\nlist\nshow 1\nquit\nlist\n")
-    assert "problem(s)" not in seen
+    assert "problem" not in seen
     assert "run ID[/EXAMPLE]" in seen
     assert re.search(r" 1\. hello\s+Hello tasks", seen)
     assert re.search(r" 2\. world\s+World", seen)  # the prerequisite comes first
@@ -218,7 +218,7 @@ async def test_run_renders_every_event_kind(catalog: Catalog) -> None:
     assert "+0.220s  event loop was blocked for 120 ms since +0.100s (line 7)" in seen
     assert "status: ok in 0.305 s" in seen
     assert "expected ≈ 0.3 s ± 0.5: ok" in seen
-    assert "output has 1 extra line(s), from " in seen
+    assert "output has 1 extra line, from " in seen
     timeline = list(_lines_between(seen, "timeline", "corobot>"))
     assert any(line.startswith("say-1") for line in timeline), seen
     assert all(len(line) <= 60 for line in timeline)
@@ -261,3 +261,25 @@ def test_summary_timeline_fits_a_narrow_terminal() -> None:
         assert any(line.startswith("main") for line in timeline)
         assert max(len(line) for line in timeline) <= limit, out.getvalue()
         assert any(len(line) > limit - 5 for line in timeline)  # uses the room it has
+
+
+async def test_the_console_s_own_labels_follow_the_locale(catalog: Catalog) -> None:
+    events: list[Event] = [
+        Queued(2),
+        Started(),
+        TaskEvent("main", "created", 0.0, 1),
+        LoopBlocked(0.12, 0.1, line=7),
+        Output("stdout", "hello 1", 0.302),
+        TaskEvent("main", "done", 0.304, 1),
+        Finished(Status.OK, 0.305),
+    ]
+    seen = await _session(catalog, ScriptedRunner(events), "help\nrun 1/1\nshow 1\nfrobnicate\nshow helo\n", "zh-CN")
+    assert "命令：" in seen and "list                 按先修顺序列出编号的课程" in seen
+    assert "排队中：前面还有 1 个运行" in seen and "事件循环自 +0.100s（第 7 行）起被阻塞了 120 毫秒" in seen
+    assert "状态：ok，用时 0.305 秒" in seen and "预期约 0.3 秒 ± 0.5：符合" in seen
+    assert "输出在第 2 行不同" not in seen and "输出提前结束：预期 2 行，实际 1 行" in seen
+    assert "时间线" in seen and "▓ 事件循环被阻塞" in seen
+    assert "示例 1：" in seen and "未知命令 'frobnicate'" in seen and "未知课程 'helo'；你是不是要找：hello？" in seen
+    assert seen.rstrip().endswith("再见")
+    for english in ("status:", "expected", "timeline\n", "unknown command", "bye"):
+        assert english not in seen, english

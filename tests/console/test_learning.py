@@ -97,14 +97,14 @@ async def test_what_you_got_wrong_comes_back_for_review(setup) -> None:  # type:
 
     clock.advance(11 * 60)
     seen = await session(setup, clock, "review\n1\nhint\nawait\n")
-    assert "Review: 2 card(s) due" in seen
+    assert "Review: 2 cards due" in seen
     assert "[overlap]" in seen and "How long does it take?" in seen
     assert "running overlap/two-tasks to check" in seen and "real time: 0.2" in seen  # predict: the real run
     assert "hint: four letters, starts with a" in seen
     assert seen.count("✔ correct") == 2
     assert "comes back in 1 day" in seen  # right: it graduates to days
     assert "comes back in 15 minutes" in seen  # right after a hint (Hard): one more short step first
-    assert "reviewed 2, 2 right" in seen
+    assert "reviewed 2 cards, 2 right" in seen
 
     seen = await session(setup, clock, "review\n")
     assert "nothing to review now; the next card is due in 15 minutes" in seen
@@ -121,13 +121,13 @@ async def test_path_streak_timezone(setup) -> None:  # type: ignore[no-untyped-d
     assert "lesson done: overlap" in seen  # the run was the last thing missing
     assert "your path: 1 of 2 lessons done" in seen
     assert "✔ overlap" in seen and "next: after — its prerequisites are done (overlap)" in seen
-    assert "streak: 1 day(s) (today counted); best 1; time zone UTC" in seen
+    assert "streak: 1 day (today counted); best 1; time zone UTC" in seen
 
     clock.advance(86400)
     seen = await session(setup, clock, "timezone Asia/Shanghia\ntimezone asia/shanghai\ntz\nstreak\n")
-    assert "unknown time zone 'Asia/Shanghia'; did you mean Asia/Shanghai" in seen
+    assert "unknown time zone 'Asia/Shanghia'; did you mean 'Asia/Shanghai'" in seen
     assert "time zone set to Asia/Shanghai" in seen and "time zone: Asia/Shanghai" in seen
-    assert "streak: 1 day(s) (nothing yet today)" in seen  # yesterday counts until today ends
+    assert "streak: 1 day (nothing yet today)" in seen  # yesterday counts until today ends
 
 
 async def test_forget_me_asks_first_then_deletes_everything(setup) -> None:  # type: ignore[no-untyped-def]
@@ -135,10 +135,10 @@ async def test_forget_me_asks_first_then_deletes_everything(setup) -> None:  # t
     await session(setup, clock, "quiz overlap\n1\nawait\ntimezone UTC+8\n")
     seen = await session(setup, clock, "forget-me\nno\nstreak\n")
     assert "Type `yes` to confirm" in seen and "kept everything" in seen
-    assert "streak: 1 day(s)" in seen
+    assert "streak: 1 day" in seen
     seen = await session(setup, clock, "forget-me\nyes\nstreak\nprogress\nreview\n")
-    assert "forgotten:" in seen and "record(s) deleted" in seen
-    assert "streak: 0 day(s) (nothing yet today); best 0; time zone UTC" in seen
+    assert "forgotten:" in seen and "records deleted" in seen
+    assert "streak: 0 days (nothing yet today); best 0; time zone UTC" in seen
     assert "quiz answers 0" in seen
     assert "nothing to review yet" in seen
     _, _, path = setup

@@ -10,9 +10,9 @@ from rich.console import Console
 
 from bot.config import RunnerSettings
 from bot.console import ConsoleApp
-from bot.console.quiz import offered_lines
 from bot.core.catalog import Catalog
 from bot.core.lessons import PredictOutputQuestion
+from bot.core.quiz import offered_lines
 from bot.core.runner import Runner
 from bot.storage.sqlite import SqliteStorage
 
@@ -90,10 +90,10 @@ async def test_quiz_predict_then_run_scores_and_stores(setup) -> None:  # type: 
     catalog, runner, storage = setup
     question = catalog.get("overlap").quiz[1]
     assert isinstance(question, PredictOutputQuestion)
-    shown = offered_lines(question, question.id)
+    shown = offered_lines(question)
     order = " ".join(str(shown.index(line) + 1) for line in ["Hello", "World", "done"])
     seen = await _session(catalog, runner, storage, f"quiz overlap\n9\nhint\n1\n{order}\nyield\nprogress\n")
-    assert "answer with number(s) from 1 to 2" in seen  # 9 is refused, then answered
+    assert "'9' is not an answer here: type numbers from 1 to 2" in seen  # 9 is refused, then answered
     assert "hint (−4): gather runs them together" in seen
     assert seen.count("✔ correct") == 2 and seen.count("✘ not quite") == 1
     assert "+6" in seen  # 10 points minus the hint

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.core.catalog import Catalog
-from bot.core.check import CheckSummary, check_lessons, output_problem
+from bot.core.check import CheckSummary, check_lessons, describe_difference
 from bot.core.errors import QueueFull
 from bot.core.events import Event, Finished, Output, Started, Status
+from bot.core.record import compare_output
+from bot.locales.wording import failure_text
 
 DATA = Path(__file__).parent / "data" / "lessons"
 
@@ -124,10 +126,15 @@ async def test_output_difference_names_the_first_differing_line() -> None:
     assert summary.failed == 2
 
 
-def test_output_problem_reports_missing_and_extra_lines() -> None:
-    assert output_problem(["a", "b"], ["a", "b"]) is None
-    assert output_problem(["a", "b"], ["a"]) == "output ended after 1 line(s); expected line 2: 'b'"
-    assert output_problem(["a"], ["a", "z"]) == "output line 2: unexpected extra line 'z'"
+def test_output_differences_name_missing_and_extra_lines() -> None:
+    assert compare_output(["a", "b"], ["a", "b"]) is None
+    ended = compare_output(["a", "b"], ["a"])
+    assert ended is not None and (ended.line, ended.expected, ended.actual) == (2, "b", None)
+    assert describe_difference(ended) == "output ended after 1 line; expected line 2: 'b'"
+    extra = compare_output(["a"], ["a", "z", "y"])
+    assert extra is not None and (extra.line, extra.expected, extra.actual, extra.actual_count) == (2, None, "z", 3)
+    assert describe_difference(extra) == "output line 2: unexpected extra line 'z'"
+    assert describe_difference(compare_output([], ["only"])) == "output line 1: unexpected extra line 'only'"
 
 
 async def test_status_is_compared_and_the_error_shown() -> None:
@@ -204,8 +211,12 @@ async def test_concurrency_is_bounded_and_results_stay_in_catalog_order() -> Non
 async def test_a_runner_refusal_is_a_failure_not_a_crash() -> None:
     summary, lines = await run_check(DATA, ScriptedRunner(good_scripts(), refuse={"concurrent.py"}))
     line = next(line for line in lines if "timing/concurrent" in line)
-    assert line.startswith("FAIL  timing/concurrent  the runner failed: QueueFull: the run queue is full")
+    assert line == "FAIL  timing/concurrent  the runner failed: QueueFull: run.queue_full(count=200)"
     assert (summary.passed, summary.failed) == (5, 1)
+    # the CLI words it with the text catalog
+    runner = ScriptedRunner(good_scripts(), refuse={"concurrent.py"})
+    _, worded = await run_check(DATA, runner, describe=failure_text)
+    assert "FAIL  timing/concurrent  the runner failed: The run queue is full (200 waiting)." in "\n".join(worded)
 
 
 async def test_the_example_timeout_is_passed_to_the_runner(tmp_path: Path) -> None:

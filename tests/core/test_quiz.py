@@ -4,8 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.lessons import Lesson
-from bot.core.quiz import InvalidAnswer, QuizError, QuizGame, WindowClosed, normalize_text, parse_seconds
+from bot.core.lessons import Lesson, PredictOutputQuestion
+from bot.core.quiz import (
+    AnswerWay,
+    InvalidAnswer,
+    QuizError,
+    QuizGame,
+    WindowClosed,
+    answer_text,
+    answer_way,
+    canonical_answer,
+    choice_at,
+    correct_text,
+    lines_in_order,
+    normalize_text,
+    offered,
+    offered_lines,
+    parse_numbers,
+    parse_seconds,
+)
 
 LESSON = Lesson.model_validate(
     {
@@ -108,9 +125,9 @@ def test_choice_validation_and_multi_select() -> None:
     g = game()
     g.next_question(now=0)
     with pytest.raises(InvalidAnswer):
-        g.current.answer(1, "4 s", now=1)  # type: ignore[union-attr]
+        g.current.answer(1, "4 s", now=1)
     with pytest.raises(InvalidAnswer):
-        g.current.answer(1, ["1 s", "2 s"], now=1)  # type: ignore[union-attr]
+        g.current.answer(1, ["1 s", "2 s"], now=1)
     g.close_current()
     rnd = g.next_question(now=10)
     rnd.answer(1, ["create_task", "gather"], now=11)
@@ -159,3 +176,66 @@ def test_normalizers() -> None:
     assert parse_seconds("2 s") == 2.0 and parse_seconds("1,5") == 1.5
     with pytest.raises(InvalidAnswer):
         parse_seconds("soon")
+
+
+def test_errors_carry_an_id_and_a_short_quote_of_the_input() -> None:
+    g = game()
+    rnd = g.next_question(now=0)
+    with pytest.raises(InvalidAnswer) as caught:
+        rnd.answer(1, "4 s", now=1)
+    assert caught.value.message_id == "quiz.answer.not_a_choice"
+    assert caught.value.params["given"] == "4 s"
+    assert [c.get() for c in caught.value.params["choices"]] == ["1 s", "2 s", "3 s"]
+    with pytest.raises(InvalidAnswer) as long:
+        parse_seconds("9" * 3000 + " minutes")
+    assert long.value.message_id == "quiz.answer.not_seconds"
+    assert len(str(long.value.params["given"])) <= 60
+    with pytest.raises(WindowClosed) as closed:
+        rnd.answer(1, "1 s", now=100)
+    assert closed.value.message_id == "quiz.window_closed" and closed.value.params == {}
+
+
+def test_choice_at_names_the_choices_when_out_of_range() -> None:
+    pick, _multi, order, time_q, _word = LESSON.quiz
+    assert choice_at(pick, 1) == "2 s"
+    with pytest.raises(InvalidAnswer) as caught:
+        choice_at(pick, 7)
+    assert caught.value.message_id == "quiz.answer.no_such_choice" and caught.value.params["choices"]
+    with pytest.raises(InvalidAnswer) as wrong_kind:
+        choice_at(order, 0)
+    assert wrong_kind.value.message_id == "quiz.answer.not_choices"
+    with pytest.raises(InvalidAnswer):
+        choice_at(time_q, 0)  # a predict_time without choices is answered with seconds
+
+
+def test_offered_lines_answer_texts_and_numbers_are_the_cores() -> None:
+    pick, multi, order, time_q, word = LESSON.quiz
+    assert isinstance(order, PredictOutputQuestion)
+    offered = offered_lines(order)
+    assert sorted(offered) == ["Hello", "World"] and offered == offered_lines(order)  # the same for everyone
+    typed = " ".join(str(offered.index(line) + 1) for line in ["World", "Hello"])
+    assert lines_in_order(order, typed) == ["World", "Hello"]
+    assert parse_numbers("2, 1", 3) == [1, 0]
+    for bad in ("", "0", "4", "1 x"):
+        with pytest.raises(InvalidAnswer):
+            parse_numbers(bad, 3)
+    with pytest.raises(InvalidAnswer):
+        parse_numbers("1 2", 3, single=True)
+    assert canonical_answer(pick) == ("1 s",) and canonical_answer(order) == ("Hello", "World")
+    assert canonical_answer(time_q) == 1.0 and canonical_answer(word) == "await"
+    assert correct_text(multi) == "gather + create_task" and correct_text(order) == "Hello → World"
+    assert correct_text(time_q) == "1 s (± 0.2)" and correct_text(word) == "await"
+    assert answer_text(pick, ("1 s",)) == "1 s" and answer_text(time_q, 1.5) == "1.5 s"
+
+
+def test_every_question_has_one_way_to_be_answered_and_one_list_of_what_it_offers() -> None:
+    pick, multi, order, time_q, word = LESSON.quiz
+    assert [answer_way(q) for q in LESSON.quiz] == [
+        AnswerWay.PICK_ONE,
+        AnswerWay.PICK_SEVERAL,
+        AnswerWay.ORDER,
+        AnswerWay.SECONDS,
+        AnswerWay.TEXT,
+    ]
+    assert offered(pick) == ["1 s", "2 s", "3 s"] and offered(multi)[0] == "gather"
+    assert sorted(offered(order)) == ["Hello", "World"] and offered(time_q) == offered(word) == []

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from fsrs import Card, Rating, Scheduler, State
 
 from bot.core.lessons import Lesson, Question
+from bot.core.quiz import QuestionRound, Reveal
 from bot.core.storage import NEW_CARD_STATE, NEW_CARD_STEP, CardRow
 
 FAST_SHARE = 0.25  # of the answer window: a quick answer
@@ -53,6 +54,15 @@ class Outcome:
     seconds: float | None = None  # from the question being shown to the answer
     window: float | None = None  # the answer window it was measured against
     hinted: bool = False
+
+
+def quiz_outcomes(rnd: QuestionRound, reveal: Reveal) -> list[Outcome]:
+    """A revealed question's answers as outcomes: right or wrong, how fast, with a hint or not."""
+    return [
+        Outcome(s.user_id, s.correct, rnd.submissions[s.user_id].at, rnd.duration, bool(rnd.hints_taken.get(s.user_id)))
+        for s in reveal.scores
+        if s.user_id in rnd.submissions
+    ]
 
 
 def rating_for(outcome: Outcome, card: CardRow | None) -> Rating:

@@ -215,7 +215,7 @@ class Learning:
         gone), then the card is scheduled and saved."""
         found = self._question(lesson_id, question_id)
         if found is None:
-            raise QuizError("this question is no longer in the lesson")
+            raise QuizError("review.question_gone")
         lesson, question = found
         correct = is_correct(question, coerce_answer(question, raw))
         outcome = Outcome(user_id, correct, seconds, question.timeout, hinted)

@@ -1,1 +1,0 @@
-"""App-command cogs: lessons (/lessons, /lesson), runs (/run, /stop), admin (/help, /reload)."""

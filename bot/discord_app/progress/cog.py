@@ -1,0 +1,42 @@
+"""/progress (your own numbers, private) and /leaderboard (quiz points this week, month or ever)."""
+
+from __future__ import annotations
+
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.storage import Period, Storage
+from bot.discord_app.context import NO_PINGS, Interaction, Services
+from bot.discord_app.feature import Feature
+from bot.discord_app.i18n import lesson_locale, ls
+from bot.discord_app.progress.texts import leaderboard_text, progress_text
+
+PERIODS: dict[str, Period] = {"week": "week", "month": "month", "all": "all"}
+CHOICES = [
+    app_commands.Choice(name=ls("progress.period.week"), value="week"),
+    app_commands.Choice(name=ls("progress.period.month"), value="month"),
+    app_commands.Choice(name=ls("progress.period.all"), value="all"),
+]
+BOARD_SIZE = 10
+
+
+class ProgressCog(Feature, name="Progress"):
+    def __init__(self, bot: commands.Bot, services: Services, storage: Storage) -> None:
+        super().__init__(bot, services)
+        self.storage = storage
+
+    @app_commands.command(name=ls("cmd.progress"), description=ls("cmd.progress.desc"))
+    async def progress(self, interaction: Interaction) -> None:
+        found = await self.storage.progress(interaction.guild_id or 0, interaction.user.id)
+        text = progress_text(found, lesson_locale(interaction.locale))
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name=ls("cmd.leaderboard"), description=ls("cmd.leaderboard.desc"))
+    @app_commands.rename(period=ls("opt.period"))
+    @app_commands.describe(period=ls("opt.period.desc"))
+    @app_commands.choices(period=CHOICES)
+    async def leaderboard(self, interaction: Interaction, period: app_commands.Choice[str] | None = None) -> None:
+        key = PERIODS.get(period.value if period else "week", "week")
+        rows = await self.storage.leaderboard(interaction.guild_id or 0, key, BOARD_SIZE)
+        text = leaderboard_text(rows, key, lesson_locale(interaction.locale))
+        await interaction.response.send_message(text, allowed_mentions=NO_PINGS)

@@ -1,0 +1,127 @@
+"""Starting, stopping and tracking runs (shared by `/run`, `/stop`, the Run and Stop buttons and study sessions).
+
+`RunService.start()` validates everything that can fail *before* the interaction is answered (lesson and
+example exist, the member's rate limit, the runner's admission: `UserBusy` / `QueueFull` / `RunnerClosed`), so
+every failure can still be an ephemeral reply; then it defers (within Discord's 3 s) and hands the run to a
+`RunStream` task, held until the run's message has its final edit.  Finished runs are recorded in storage.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+
+from bot.config import DiscordSettings
+from bot.core.catalog import Catalog
+from bot.core.errors import RunnerClosed
+from bot.core.record import run_name
+from bot.core.runner import Runner
+from bot.core.storage import RunRecordRow, Storage
+from bot.core.tasks import OwnedTasks
+from bot.discord_app.context import Interaction
+from bot.discord_app.errors import RateLimited
+from bot.discord_app.i18n import lesson_locale
+from bot.discord_app.runs.message import RunView
+from bot.discord_app.runs.stream import Controls, RunStream, RunTicket
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """At most `runs` starts per member in any `per_seconds` window (sliding)."""
+
+    def __init__(self, runs: int, per_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.runs = runs
+        self.per_seconds = per_seconds
+        self.clock = clock
+        self._starts: dict[int, deque[float]] = {}
+
+    def retry_after(self, user: int) -> float:
+        """0 when the member may start a run now, else seconds until they may."""
+        starts = self._starts.get(user)
+        if not starts:
+            return 0.0
+        now = self.clock()
+        while starts and now - starts[0] >= self.per_seconds:
+            starts.popleft()
+        if not starts:
+            del self._starts[user]
+            return 0.0
+        return 0.0 if len(starts) < self.runs else self.per_seconds - (now - starts[0])
+
+    def hit(self, user: int) -> None:
+        self._starts.setdefault(user, deque()).append(self.clock())
+
+
+class RunService:
+    def __init__(
+        self, catalog: Catalog, runner: Runner, settings: DiscordSettings, storage: Storage, controls: Controls
+    ) -> None:
+        self.catalog = catalog
+        self.runner = runner
+        self.settings = settings
+        self.storage = storage  # finished runs are recorded here (lesson, example, status, elapsed)
+        self.controls = controls
+        self.limiter = RateLimiter(settings.rate_limit.runs, settings.rate_limit.per_seconds)
+        self.streams: dict[int, RunStream] = {}  # run id -> its stream, while streaming
+        self.accepting = True
+        self.tasks = OwnedTasks()
+
+    async def start(self, interaction: Interaction, lesson_id: str, example_id: str | None) -> RunStream:
+        """Admit a run and start streaming it into the interaction's response; raises domain errors."""
+        if not self.accepting:
+            raise RunnerClosed()
+        lesson, example = self.catalog.example(lesson_id, example_id or None)
+        user = interaction.user.id
+        self.runner.check_admission(user)  # "you already have a run" says more than "slow down"
+        wait = self.limiter.retry_after(user)
+        if wait > 0:
+            raise RateLimited(self.limiter.runs, self.limiter.per_seconds, wait)
+        run = self.runner.run(example.code, name=run_name(example), timeout=example.timeout, owner=user)
+        self.limiter.hit(user)
+        try:
+            await interaction.response.defer(thinking=True)
+        except BaseException:
+            run.cancel()
+            raise
+        locale = lesson_locale(interaction.locale)
+        view = RunView(lesson.title.get(locale), example.id, locale, example.expect)
+        ticket = RunTicket(user, run.id, lesson.id, example.id, locale)
+        interval = self.settings.edit_interval
+        stream = RunStream(interaction, run, view, ticket, edit_interval=interval, controls=self.controls)
+        self.streams[run.id] = stream
+        self.tasks.spawn(self._stream(stream, interaction.guild_id or 0, ticket), name=f"run-{run.id}-stream")
+        log.info("run %s started by %s: %s/%s", run.id, user, lesson.id, example.id)
+        return stream
+
+    async def _stream(self, stream: RunStream, guild_id: int, ticket: RunTicket) -> None:
+        try:
+            finished = await stream.stream()
+            status = finished.status if finished else "?"
+            log.info("run %s finished: %s after %d edits", ticket.run_id, status, stream.edits)
+            if finished is not None:
+                row = RunRecordRow(
+                    guild_id, ticket.owner, ticket.lesson_id, ticket.example_id, str(finished.status), finished.elapsed
+                )
+                await self.storage.record_run(row)
+        except Exception:
+            log.exception("run %s: streaming failed", ticket.run_id)
+        finally:
+            self.streams.pop(ticket.run_id, None)
+
+    def stop_owner(self, user: int) -> int:
+        return self.runner.cancel_owner(user)
+
+    def find(self, run_id: int) -> RunStream | None:
+        return self.streams.get(run_id)
+
+    async def shutdown(self, grace: float = 5.0) -> None:
+        """Refuse new runs, cancel the running ones and wait (bounded) for their final 'restarting' edits."""
+        self.accepting = False
+        for stream in list(self.streams.values()):
+            stream.stop_for_restart()
+        if len(self.tasks):
+            log.info("shutting down: waiting for %d run message(s) to be finalised", len(self.tasks))
+        await self.tasks.close(grace, settle=1.0)

@@ -1,0 +1,73 @@
+"""How every front-end words the core's data: a domain error, what a verdict found in the output, the
+timeline's legend.  The console and the Discord bot word these alike; each arranges them its own way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bot.core.errors import DETAIL, CorobotError
+from bot.core.lessons import Text
+from bot.core.record import OutputDifference
+from bot.core.timeline import Legend
+from bot.locales import t
+
+QUOTE_LIMIT = 60
+
+
+def _clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def error_text(error: CorobotError, locale: str | None, safe: Callable[[str], str] = _same, **extra: object) -> str:
+    """A domain error in `locale`: its message filled with its parameters, lesson texts in `locale`, lists
+    joined, and every piece of text passed through `safe` (a front-end's quoting and escaping).  An English
+    diagnostic (`error.detail`) is shown as it is."""
+    if error.message_id == DETAIL:
+        return t(locale, DETAIL, **error.params)
+
+    def value(param: object) -> object:
+        if isinstance(param, Text):
+            return safe(param.get(locale))
+        if isinstance(param, str):
+            return safe(param)
+        if isinstance(param, Sequence):
+            return ", ".join(str(value(item)) for item in param)
+        return param
+
+    params = {name: value(param) for name, param in {**error.params, **extra}.items()}
+    return t(locale, error.message_id, **params)
+
+
+def failure_text(exc: BaseException, locale: str | None = None) -> str:
+    """Any failure for an operator's terminal: a domain error's English detail when it has one (a storage
+    error's says what failed, where and what to do), else its message in `locale`; else the exception."""
+    if isinstance(exc, CorobotError):
+        return exc.detail or error_text(exc, locale, repr)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def difference_text(diff: OutputDifference, language: str, quote: Callable[[str], str] = repr) -> str:
+    """Where the printed lines depart from the expected ones; `quote` marks up a quoted line."""
+    if diff.actual is None:
+        return t(language, "verdict.output_ended_early", expected=diff.expected_count, actual=diff.actual_count)
+    if diff.expected is None:
+        extra = diff.actual_count - diff.expected_count
+        return t(language, "verdict.output_extra", count=extra, first=quote(_clip(diff.actual)))
+    expected, actual = quote(_clip(diff.expected)), quote(_clip(diff.actual))
+    return t(language, "verdict.output_differs", line=diff.line, expected=expected, actual=actual)
+
+
+def legend(language: str) -> Legend:
+    """The timeline's words in `language`."""
+    return Legend(
+        cancelled=t(language, "timeline.cancelled"),
+        failed=t(language, "timeline.failed"),
+        pending=t(language, "timeline.pending"),
+        blocked=t(language, "timeline.blocked"),
+        more_tasks=lambda count: t(language, "timeline.more_tasks", count=count),
+    )
