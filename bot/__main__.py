@@ -37,8 +37,7 @@ from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExam
 from bot.core.events import Event, Status, event_to_dict
 from bot.core.lessons import Example, Lesson
 from bot.core.record import record_run
-from bot.core.review.cards import ScheduleSettings
-from bot.core.review.service import Learning, LearningSettings
+from bot.core.review.service import Learning
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
 from bot.locales.wording import failure_text
@@ -194,22 +193,7 @@ def lesson_cache_dir(settings: Settings) -> Path:
 
 def build_learning(settings: Settings, storage: SqlStorage, catalog: Catalog) -> Learning:
     """Spaced review, the path and streaks over the storage and the catalog (`review:` settings)."""
-    review = settings.review
-    schedule = ScheduleSettings(
-        desired_retention=review.desired_retention,
-        learning_steps=tuple(review.learning_steps),
-        relearning_steps=tuple(review.relearning_steps),
-        maximum_interval=review.maximum_interval,
-        fuzz=review.fuzz,
-    )
-    learning_settings = LearningSettings(
-        mastery=review.mastery,
-        schedule=schedule,
-        session_size=review.session_size,
-        reminder_hour=review.reminder_hour,
-        log_days=review.log_days,
-    )
-    return Learning(storage, catalog, learning_settings)
+    return Learning(storage, catalog, settings.review.learning())
 
 
 async def _console(settings: Settings) -> int:
@@ -340,10 +324,14 @@ async def _discord(settings: Settings) -> int:
     except StorageError as exc:
         raise CommandError(" ".join(str(exc).split())) from None  # one line, names the file; exit 2
     try:
+        learning = build_learning(settings, storage, catalog)
+        await learning.reconcile()  # cards follow lesson edits made while corobot was stopped
+        await learning.prune()
         async with Runner(settings.runner) as runner:
-            watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
+            # hot reload (strong ref); review cards follow each change
+            watcher = asyncio.create_task(catalog.watch(on_change=learning.lessons_changed), name="lesson-watcher")
             try:
-                return await run_discord(settings, token, catalog, runner, storage)
+                return await run_discord(settings, token, catalog, runner, storage, learning=learning)
             finally:
                 watcher.cancel()
                 with suppress(asyncio.CancelledError):

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.core.errors import ConfigError, LessonError
+from bot.core.review.cards import ScheduleSettings
+from bot.core.review.service import LearningSettings
 from bot.core.yamlsource import describe_validation_error, load_yaml
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,25 @@ class ReviewSettings(_Section):
     session_size: int = Field(default=10, ge=1, le=25, description="cards per review")
     reminder_hour: int = Field(default=18, ge=0, le=23, description="local hour from which a daily reminder may go")
     log_days: int | None = Field(default=365, ge=7, description="days the answer log is kept; null = until forget-me")
+    reminder_interval: float = Field(default=300.0, ge=1, description="seconds between checks for reminders to send")
+    reminder_spacing: float = Field(default=1.0, ge=0, description="seconds between two reminder messages")
+
+    def learning(self) -> LearningSettings:
+        """The core's settings (`bot.core.review.service.LearningSettings`) from these."""
+        schedule = ScheduleSettings(
+            desired_retention=self.desired_retention,
+            learning_steps=tuple(self.learning_steps),
+            relearning_steps=tuple(self.relearning_steps),
+            maximum_interval=self.maximum_interval,
+            fuzz=self.fuzz,
+        )
+        return LearningSettings(
+            mastery=self.mastery,
+            schedule=schedule,
+            session_size=self.session_size,
+            reminder_hour=self.reminder_hour,
+            log_days=self.log_days,
+        )
 
 
 class Settings(_Section):
