@@ -110,7 +110,7 @@ class ReviewCog(Feature, name="Review"):
     @app_commands.describe(channel=ls("opt.channel.desc"), now=ls("opt.now.desc"))
     @app_commands.guild_only()
     async def recap(
-        self, interaction: Interaction, channel: discord.TextChannel | None = None, now: bool = False
+        self, interaction: Interaction, channel: app_commands.AppCommandChannel | None = None, now: bool = False
     ) -> None:
         require_admin(interaction)
         guild = interaction.guild_id or 0

@@ -76,7 +76,7 @@ def path_text(path: LearnerPath, mastery: float, locale: str) -> str:
 
 
 def recap_text(recap: RecapData, locale: str) -> str:
-    lines = [t(locale, "review.recap_title", learners=recap.learners)]
+    lines = [t(locale, "review.recap_title", count=recap.learners)]
     for rank, (user, right, answers) in enumerate(recap.top, start=1):
         lines.append(t(locale, "review.recap_top", rank=rank, user=mention(user), right=right, answers=answers))
     if recap.lessons_done:
