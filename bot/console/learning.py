@@ -21,7 +21,7 @@ from bot.core.quiz import QuizError, correct_text
 from bot.core.review.path import LearnerPath, LessonStanding, Recommendation
 from bot.core.review.service import Learning
 from bot.locales import t
-from bot.locales.wording import error_text
+from bot.locales.wording import error_text, until
 
 MARKS = {"done": ("✔", "green"), "in_progress": ("▶", "yellow"), "available": ("·", ""), "locked": ("×", "dim")}
 STATUS_TEXT = {
@@ -30,14 +30,6 @@ STATUS_TEXT = {
     "available": "console.path.available",
 }
 CONFIRM = "yes"
-
-
-def until(seconds: float, locale: str | None) -> str:
-    """'now', 'in 10 minutes', 'in 5 hours', 'in 3 days' (in `locale`)."""
-    for size, msgid in ((86400, "console.when.days"), (3600, "console.when.hours"), (60, "console.when.minutes")):
-        if seconds >= size:
-            return t(locale, msgid, count=round(seconds / size))
-    return t(locale, "console.when.now")
 
 
 def reasons_text(next_lesson: Recommendation, locale: str | None) -> str:

@@ -71,3 +71,11 @@ def legend(language: str) -> Legend:
         blocked=t(language, "timeline.blocked"),
         more_tasks=lambda count: t(language, "timeline.more_tasks", count=count),
     )
+
+
+def until(seconds: float, locale: str | None) -> str:
+    """How long until something, roughly: 'now', 'in 10 minutes', 'in 5 hours', 'in 3 days' (in `locale`)."""
+    for size, msgid in ((86400, "console.when.days"), (3600, "console.when.hours"), (60, "console.when.minutes")):
+        if seconds >= size:
+            return t(locale, msgid, count=round(seconds / size))
+    return t(locale, "console.when.now")
