@@ -18,6 +18,7 @@ from bot.discord_app.review.background import Background
 from bot.discord_app.review.components import ITEMS, forget_view, open_lesson_view
 from bot.discord_app.review.service import ReviewService
 from bot.discord_app.review.texts import nothing_due, path_text
+from bot.discord_app.runs.service import RunService
 from bot.locales import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -38,17 +39,22 @@ class ReviewCog(Feature, name="Review"):
         self.learning: Learning = reviews.learning
         self.background = background
         self.tasks = OwnedTasks()
+        self.runs: RunService | None = None
 
     async def cog_load(self) -> None:
         """Feed every quiz's answers into review cards, and start reminders and recaps."""
         await super().cog_load()
         self.reviews.attach()
+        self.runs = self.services.get(RunService)
+        self.runs.on_recorded.append(self.learning.record_run)  # a lesson's last example run can finish it
         self.services.provide(self.reviews)
         self.tasks.spawn(self.background.run(), name="review-background", key="background")
 
     async def cog_unload(self) -> None:
         await self.tasks.close()
         self.reviews.detach()
+        if self.runs is not None:
+            self.runs.on_recorded.remove(self.learning.record_run)
         self.services.withdraw(ReviewService)
         await super().cog_unload()
 

@@ -3,10 +3,11 @@ with the review feature on a clock the test moves."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from tests.core.review.conftest import Clock
-from tests.discord_app.env import QuizEnv, custom_id
+from tests.discord_app.env import QuizEnv, custom_id, is_final
 from tests.fakediscord import FakeMessage, FakeUser
 from tests.storage.test_forget import traces
 
@@ -132,3 +133,22 @@ async def test_admin_chooses_the_recap_channel_and_it_is_posted(quiz_env):
         assert posted.allowed_mentions == {"parse": []}
         opened = await fd.click(frank, posted, custom_id(posted, r"cb:lp:n:0:tasks$"))
         assert opened.original is not None and "Two tasks" in opened.original.content
+
+
+async def test_running_a_lessons_last_example_finishes_it(quiz_env):
+    """`hello` has no questions: once both its examples ran, it is done (and /path says so)."""
+    async with quiz_env() as env:
+        fd = env.fd
+        gail = fd.add_user("gail")
+        for example in ("hello", "boom"):
+            ran = await fd.slash(gail, "run", {"lesson": "hello", "example": example})
+            await fd.wait_until(lambda ran=ran: is_final(ran.original), 30)
+        assert env.storage is not None
+        for _ in range(100):  # the run is stored just after its message's final edit
+            if await env.storage.lessons_done(fd.guild, gail.id):
+                break
+            await asyncio.sleep(0.05)
+        assert list(await env.storage.lessons_done(fd.guild, gail.id)) == ["hello"]
+        shown = await fd.slash(gail, "path")
+        assert shown.original is not None and "1 of 3 lessons done" in shown.original.content
+        assert "✔ Done: `hello`" in shown.original.content
