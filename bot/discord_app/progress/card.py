@@ -56,8 +56,8 @@ class CardData:
 def font_path() -> Path | None:
     found = next((path for path in FONTS if path.is_file()), None)
     if found is None:
-        log.warning("no CJK font found (%s): progress cards draw Latin text only; install fonts-wqy-microhei",
-                    ", ".join(str(p) for p in FONTS))  # fmt: skip
+        tried = ", ".join(str(p) for p in FONTS)
+        log.warning("no CJK font found (%s): progress cards draw Latin text only; install fonts-wqy-microhei", tried)
     return found
 
 

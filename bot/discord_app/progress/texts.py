@@ -44,8 +44,8 @@ def _topics(summary: Summary) -> tuple[tuple[str, float], ...]:
 def learning_text(summary: Summary, locale: str) -> str:
     """The card's numbers as text: the message itself, and the image's description for screen readers."""
     path, days = summary.path, summary.streak
-    done = t(locale, "progress.learning", done=path.done, total=len(path.lessons), streak=days.current,
-             best=days.best, due=summary.due)  # fmt: skip
+    numbers = {"done": path.done, "total": len(path.lessons), "streak": days.current, "best": days.best}
+    done = t(locale, "progress.learning", due=summary.due, **numbers)
     topics = ", ".join(f"{topic} {share:.0%}" for topic, share in _topics(summary))
     return done + ("\n" + t(locale, "progress.topics", topics=topics) if topics else "")
 

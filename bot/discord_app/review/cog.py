@@ -136,5 +136,5 @@ class ReviewCog(Feature, name="Review"):
         await interaction.response.defer(ephemeral=True)
         if now:
             await self.background.post_recap(guild, chosen)
-        await interaction.followup.send(t(interaction.locale, "review.recap_set", channel=f"<#{chosen}>"),
-                                        ephemeral=True)  # fmt: skip
+        text = t(interaction.locale, "review.recap_set", channel=f"<#{chosen}>")
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)

@@ -33,8 +33,8 @@ def summary_text(done: Sequence[Reviewed], locale: str) -> str:
     lines = [t(locale, "review.summary", count=len(done), right=right)]
     for item in done:
         mark = "✔" if item.correct else "✘"
-        lines.append(t(locale, "review.summary_line", mark=mark, lesson=item.lesson_id, question=item.question_id,
-                       when=when(item.due)))  # fmt: skip
+        where = {"lesson": item.lesson_id, "question": item.question_id}
+        lines.append(t(locale, "review.summary_line", mark=mark, when=when(item.due), **where))
     return clip("\n".join(lines), MESSAGE_LIMIT)
 
 
@@ -51,8 +51,9 @@ def reasons(next_lesson: Recommendation, locale: str) -> str:
 
 
 def _in_progress(standing: LessonStanding, locale: str) -> str:
-    return t(locale, "review.path_in_progress", lesson=standing.lesson_id, run=standing.examples_run,
-             examples=standing.examples, right=standing.right, questions=standing.questions)  # fmt: skip
+    s = standing
+    counts = {"run": s.examples_run, "examples": s.examples, "right": s.right, "questions": s.questions}
+    return t(locale, "review.path_in_progress", lesson=s.lesson_id, **counts)
 
 
 def path_text(path: LearnerPath, mastery: float, locale: str) -> str:
@@ -84,8 +85,8 @@ def recap_text(recap: RecapData, locale: str) -> str:
         lines.append(t(locale, "review.recap_done", lessons=done))
     missed = recap.most_missed
     if missed is not None:
-        lines.append(t(locale, "review.recap_missed", lesson=missed.lesson_id, question=missed.question_id,
-                       missed=missed.missed, answered=missed.answered))  # fmt: skip
+        where = {"lesson": missed.lesson_id, "question": missed.question_id}
+        lines.append(t(locale, "review.recap_missed", missed=missed.missed, answered=missed.answered, **where))
     if not recap.top:
         lines.append(t(locale, "review.recap_quiet"))
     return clip("\n".join(lines), MESSAGE_LIMIT)
