@@ -21,6 +21,7 @@ from bot.discord_app.components import Handled, frozen_view
 from bot.discord_app.context import NO_PINGS, Interaction, services_of
 from bot.discord_app.i18n import lesson_locale, t
 from bot.discord_app.lessons.components import LessonPage
+from bot.discord_app.quiz.service import QuizService
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,22 @@ class ForgetButton(Handled, discord.ui.DynamicItem[discord.ui.Button[Any]], temp
         if interaction.user.id != self.member:
             raise CorobotError(message_id="review.forget_not_yours")
         removed = await learning_of(interaction).forget(self.member)
+        await forget_in_live_quizzes(interaction, self.member)
         total, tables = sum(removed.values()), sum(1 for n in removed.values() if n)
         # for the admin: that it happened and how much, never whose or what
         log.info("forget-me in guild %s: %d row(s) deleted from %d table(s)", interaction.guild_id, total, tables)
         text = t(lesson_locale(interaction.locale), "review.forgotten", count=total)
         await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_PINGS)
+
+
+async def forget_in_live_quizzes(interaction: Interaction, member: int) -> None:
+    """Quizzes running now (in memory) drop the member too, so their next save cannot bring them back."""
+    quizzes = services_of(interaction.client).get(QuizService)
+    for live in list(quizzes.live.values()):
+        live.game.forget(member)
+        if live.owner == member:
+            live.owner = 0
+        await quizzes.persist(live)
 
 
 class StopButton(Handled, discord.ui.DynamicItem[discord.ui.Button[Any]], template=STOP):

@@ -20,17 +20,9 @@ from bot.core.review.service import DueItem, Learning
 from bot.core.storage import ReviewSource
 from bot.discord_app.context import NO_PINGS, Interaction
 from bot.discord_app.quiz.service import LiveQuiz, QuizService
-from bot.discord_app.review.texts import summary_text
+from bot.discord_app.review.texts import Reviewed, summary_text
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Reviewed:
-    lesson_id: str
-    question_id: str
-    correct: bool
-    due: float
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from bot.core.review.path import LearnerPath, LessonStanding, Recommendation
 from bot.core.storage import RecapData
@@ -11,10 +11,15 @@ from bot.discord_app.i18n import t
 from bot.discord_app.markdown import MESSAGE_LIMIT, clip
 from bot.discord_app.quiz.texts import mention
 
-if TYPE_CHECKING:
-    from bot.discord_app.review.service import Reviewed
-
 SHOWN_DONE = 30  # lesson ids listed as done
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewed:
+    lesson_id: str
+    question_id: str
+    correct: bool
+    due: float
 
 
 def when(at: float) -> str:

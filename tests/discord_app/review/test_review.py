@@ -101,6 +101,10 @@ async def test_forget_me_asks_and_then_leaves_nothing(quiz_env):
         for user in (dave, erin):
             await solo_quiz_answer(env, user, choice=0)
             await fd.slash(user, "timezone", {"zone": "Europe/Paris"})
+        await fd.slash(erin, "quiz", {"lesson": "tasks", "count": 1})  # a group quiz, still open
+        question = await env.question(1)
+        await fd.click(dave, question, custom_id(question, r"cq:c:\w+:0:1$"))
+        await fd.click(erin, question, custom_id(question, r"cq:c:\w+:0:0$"))
         asked = await fd.slash(dave, "forget-me")
         prompt = asked.original
         assert prompt is not None and prompt.ephemeral and "cannot be undone" in prompt.content
@@ -113,6 +117,8 @@ async def test_forget_me_asks_and_then_leaves_nothing(quiz_env):
         assert done.original is not None and "records deleted" in done.original.content
         assert await traces(env.storage, dave.id) == dict.fromkeys(await env.storage.row_counts(), 0)
         assert (await traces(env.storage, erin.id))["review_cards"] == 1  # erin's are untouched
+        [live] = env.quizzes.live.values()  # the open quiz goes on without dave, in memory too
+        assert live.game.current is not None and list(live.game.current.submissions) == [erin.id]
 
 
 async def test_admin_chooses_the_recap_channel_and_it_is_posted(quiz_env):
