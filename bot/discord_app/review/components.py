@@ -22,6 +22,7 @@ from bot.discord_app.context import NO_PINGS, Interaction, services_of
 from bot.discord_app.i18n import lesson_locale, t
 from bot.discord_app.lessons.components import LessonPage
 from bot.discord_app.quiz.service import QuizService
+from bot.discord_app.study.service import StudyService
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,17 @@ class ForgetButton(Handled, discord.ui.DynamicItem[discord.ui.Button[Any]], temp
 
 
 async def forget_in_live_quizzes(interaction: Interaction, member: int) -> None:
-    """Quizzes running now (in memory) drop the member too, so their next save cannot bring them back."""
-    quizzes = services_of(interaction.client).get(QuizService)
+    """Quizzes and study sessions running now (in memory) drop the member too, so their next save cannot
+    bring them back."""
+    services = services_of(interaction.client)
+    studies = services.get(StudyService)
+    for session in list(studies.live.values()):
+        session.session.members.pop(member, None)
+        if session.session.host_id == member:
+            session.session.host_id = 0
+        session.session.quiz.forget(member)
+        await studies.save(session)
+    quizzes = services.get(QuizService)
     for live in list(quizzes.live.values()):
         live.game.forget(member)
         if live.owner == member:

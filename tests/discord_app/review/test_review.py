@@ -158,3 +158,23 @@ async def test_running_a_lessons_last_example_finishes_it(quiz_env):
         shown = await fd.slash(gail, "path")
         assert shown.original is not None and "1 of 3 lessons done" in shown.original.content
         assert "✔ Done: `hello`" in shown.original.content
+
+
+async def test_forget_me_takes_a_member_out_of_a_running_study_session(quiz_env):
+    async with quiz_env() as env:
+        fd = env.fd
+        host, member = fd.add_user("host"), fd.add_user("member")
+        started = await fd.slash(host, "study", {"lesson": "tasks", "thread": False}, subcommand="start")
+        await fd.wait_until(lambda: started.original is not None and "started in" in started.original.content)
+        card = next(m for m in env.bot_messages() if any(c.startswith("cs:j:") for c in m.custom_ids()))
+        await fd.click(member, card, custom_id(card, r"cs:j:"))
+        assert env.storage is not None
+        assert (await traces(env.storage, member.id))["sessions"] == 1
+        asked = await fd.slash(member, "forget-me")
+        assert asked.original is not None
+        await fd.click(member, asked.original, custom_id(asked.original, rf"rv:forget:{member.id}$"))
+        assert (await traces(env.storage, member.id))["sessions"] == 0
+        [live] = env.studies.live.values()
+        assert member.id not in live.session.members and host.id in live.session.members
+        await fd.click(host, card, custom_id(card, r"cs:n:"))  # the session goes on and saves again
+        assert (await traces(env.storage, member.id))["sessions"] == 0
