@@ -18,10 +18,10 @@ from bot.console.quiz import CONSOLE_GUILD, CONSOLE_USER, ConsoleQuiz, ReadLine,
 from bot.core.errors import UnknownTimezone
 from bot.core.lessons import Hint
 from bot.core.quiz import QuizError, correct_text
-from bot.core.review.path import LearnerPath, LessonStanding, Recommendation
+from bot.core.review.path import LearnerPath, LessonStanding
 from bot.core.review.service import Learning
 from bot.locales import t
-from bot.locales.wording import error_text, until
+from bot.locales.wording import error_text, path_reasons, until
 
 MARKS = {"done": ("✔", "green"), "in_progress": ("▶", "yellow"), "available": ("·", ""), "locked": ("×", "dim")}
 STATUS_TEXT = {
@@ -30,19 +30,6 @@ STATUS_TEXT = {
     "available": "console.path.available",
 }
 CONFIRM = "yes"
-
-
-def reasons_text(next_lesson: Recommendation, locale: str | None) -> str:
-    """Why this lesson is next, in `locale` (shared with Discord's /path)."""
-    reasons = [t(locale, "path.reason.started")] if next_lesson.started else []
-    if next_lesson.prerequisites:
-        reasons.append(t(locale, "path.reason.prerequisites", lessons=", ".join(next_lesson.prerequisites)))
-    else:
-        reasons.append(t(locale, "path.reason.first"))
-    if next_lesson.weakest_topic is not None and next_lesson.topic_mastery is not None:
-        share = f"{next_lesson.topic_mastery:.0%}"
-        reasons.append(t(locale, "path.reason.weakest", topic=next_lesson.weakest_topic, share=share))
-    return "; ".join(reasons)
 
 
 class ConsoleLearning:
@@ -145,7 +132,7 @@ class ConsoleLearning:
         if path.next is None:
             self.say("console.path.all_done", "bold green")
             return
-        self.say("console.path.next", "bold", lesson=path.next.lesson_id, reasons=reasons_text(path.next, self.locale))
+        self.say("console.path.next", "bold", lesson=path.next.lesson_id, reasons=path_reasons(path.next, self.locale))
         if path.topics:
             weakest = ", ".join(f"{topic} {share:.0%}" for topic, share in list(path.topics.items())[:3])
             self.say("console.path.weakest", "dim", topics=weakest)

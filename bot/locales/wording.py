@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from bot.core.errors import DETAIL, CorobotError
 from bot.core.lessons import Text
 from bot.core.record import OutputDifference
+from bot.core.review.path import Recommendation
 from bot.core.timeline import Legend
 from bot.locales import t
 
@@ -79,3 +80,16 @@ def until(seconds: float, locale: str | None) -> str:
         if seconds >= size:
             return t(locale, msgid, count=round(seconds / size))
     return t(locale, "console.when.now")
+
+
+def path_reasons(next_lesson: Recommendation, locale: str | None) -> str:
+    """Why a lesson is the next one on a learner's path: started, prerequisites done, the weakest topic."""
+    found = [t(locale, "path.reason.started")] if next_lesson.started else []
+    if next_lesson.prerequisites:
+        found.append(t(locale, "path.reason.prerequisites", lessons=", ".join(next_lesson.prerequisites)))
+    else:
+        found.append(t(locale, "path.reason.first"))
+    if next_lesson.weakest_topic is not None and next_lesson.topic_mastery is not None:
+        share = f"{next_lesson.topic_mastery:.0%}"
+        found.append(t(locale, "path.reason.weakest", topic=next_lesson.weakest_topic, share=share))
+    return "; ".join(found)

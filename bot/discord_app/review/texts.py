@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.review.path import LearnerPath, LessonStanding, Recommendation
+from bot.core.review.path import LearnerPath, LessonStanding
 from bot.core.storage import RecapData
 from bot.discord_app.i18n import t
 from bot.discord_app.markdown import MESSAGE_LIMIT, clip
 from bot.discord_app.quiz.texts import mention
+from bot.locales.wording import path_reasons
 
 SHOWN_DONE = 30  # lesson ids listed as done
 
@@ -43,18 +44,6 @@ def summary_text(done: Sequence[Reviewed], locale: str) -> str:
     return clip("\n".join(lines), MESSAGE_LIMIT)
 
 
-def reasons(next_lesson: Recommendation, locale: str) -> str:
-    found = [t(locale, "path.reason.started")] if next_lesson.started else []
-    if next_lesson.prerequisites:
-        found.append(t(locale, "path.reason.prerequisites", lessons=", ".join(next_lesson.prerequisites)))
-    else:
-        found.append(t(locale, "path.reason.first"))
-    if next_lesson.weakest_topic is not None and next_lesson.topic_mastery is not None:
-        share = f"{next_lesson.topic_mastery:.0%}"
-        found.append(t(locale, "path.reason.weakest", topic=next_lesson.weakest_topic, share=share))
-    return "; ".join(found)
-
-
 def _in_progress(standing: LessonStanding, locale: str) -> str:
     s = standing
     counts = {"run": s.examples_run, "examples": s.examples, "right": s.right, "questions": s.questions}
@@ -72,7 +61,7 @@ def path_text(path: LearnerPath, mastery: float, locale: str) -> str:
     if path.next is None:
         lines.append(t(locale, "review.path_all_done"))
     else:
-        lines.append(t(locale, "review.path_next", lesson=path.next.lesson_id, reasons=reasons(path.next, locale)))
+        lines.append(t(locale, "review.path_next", lesson=path.next.lesson_id, reasons=path_reasons(path.next, locale)))
     if locked:
         lines.append(t(locale, "review.path_locked", count=locked))
     if path.topics:
