@@ -1,6 +1,9 @@
 """Runner figures: warm-worker start vs a fresh interpreter, and 1/50/200 concurrent two-task runs.
 
-    python -m benchmarks.runner [--sandbox auto|off] [--samples 40]
+    python -m benchmarks.runner [--sandbox auto|off] [--samples 40] [--no-layers] [--burst-layers]
+
+It also prices each isolation layer (cgroup per run, private namespaces, seccomp): the warm start with each
+switched off in turn (`--no-layers` skips that); `--burst-layers` repeats the 200-run burst with all three off.
 
 Targets: warm overhead <= 5 ms median and >= 10x faster than fresh; at 200 concurrent <= 1.5 s wall,
 child timing error <= 5 ms, parent loop lag <= 20 ms.  The machine may be shared: rerun when noisy.
@@ -14,11 +17,13 @@ import logging
 import statistics
 import sys
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import RunnerSettings
 from bot.core.events import Finished, Output
-from bot.core.runner import Runner
+from bot.core.runner import Runner, RunnerLimits
+from bot.core.runner.limits import Mode
 from bot.core.runner.sandbox import UID_BLOCK
 
 log = logging.getLogger(__name__)
@@ -133,7 +138,7 @@ async def concurrent(runner: Runner, n: int) -> dict[str, float]:
     start = time.perf_counter()
     runs = [runner.run(TWO_TASKS, name="two-tasks.py") for _ in range(n)]
     await asyncio.sleep(0.6)
-    uid_base = runner._uids.base if runner._uids else -1
+    uid_base = runner.host.uids.base if runner.host.uids else -1
     procs, pss = await sample_memory(uid_base)
     errors = []
     ok = 0
@@ -156,17 +161,66 @@ async def concurrent(runner: Runner, n: int) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class Layers:
+    """The isolation layers a run gets (a service keeps all three; the settings do not offer switching them)."""
+
+    cgroups: Mode = "auto"
+    namespaces: bool = True
+    seccomp: bool = True
+
+
+LAYERS: list[tuple[str, Layers]] = [
+    ("all layers (default)", Layers()),
+    ("without cgroups", Layers(cgroups="off")),
+    ("without namespaces", Layers(namespaces=False)),
+    ("without seccomp", Layers(seccomp=False)),
+    ("bubblewrap + rlimits only", Layers(cgroups="off", namespaces=False, seccomp=False)),
+]
+
+
+def limits(args: argparse.Namespace, layers: Layers = Layers()) -> RunnerLimits:
+    """The runner's limits as a service builds them (`settings.runner.limits()`), with `layers` switched."""
+    settings = RunnerSettings(sandbox=args.sandbox, max_concurrent=200, queue_size=200, per_user=1000)
+    return replace(settings.limits(), cgroups=layers.cgroups, namespaces=layers.namespaces, seccomp=layers.seccomp)
+
+
+async def layer_costs(args: argparse.Namespace) -> None:
+    """Warm start with each isolation layer switched off in turn: what each one costs per run."""
+    rows = []
+    for label, layers in LAYERS:
+        async with Runner(limits(args, layers)) as runner:
+            await warm_first_output(runner, 5)
+            values = await warm_first_output(runner, args.samples)
+            burst = await warm_first_output(runner, args.samples, gap=0.0)
+            rows.append((label, runner.describe(), values, burst))
+    base = statistics.median(rows[-1][2])
+    print(f"\nisolation layers: time to first output (ms; {GAP * 1000:.0f} ms idle / back to back)")
+    print(f"  {'configuration':28s} {'median':>7s} {'p90':>7s} {'b2b med':>8s}  {'vs none':>8s}")
+    for label, _, values, burst in rows:
+        median = statistics.median(values)
+        print(
+            f"  {label:28s} {median * 1000:7.2f} {pct(values, 0.9) * 1000:7.2f} "
+            f"{statistics.median(burst) * 1000:8.2f}  {(median - base) * 1000:+8.2f}"
+        )
+    for label, described, _, _ in rows:
+        print(f"    {label}: {described}")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sandbox", default="auto", choices=["auto", "off", "required"])
     parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument(
+        "--layers", action=argparse.BooleanOptionalAction, default=True, help="price each isolation layer (warm start)"
+    )
+    parser.add_argument("--burst-layers", action="store_true", help="also run the 200 burst with no layers")
     parser.add_argument("--memory-of-uids", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_of_uids is not None:
         print(*children_memory(args.memory_of_uids))
         return
-    settings = RunnerSettings(sandbox=args.sandbox, max_concurrent=200, queue_size=200, per_user=1000)
-    async with Runner(settings) as runner:
+    async with Runner(limits(args)) as runner:
         print(f"runner: {runner.describe()}  python {sys.version.split()[0]}")
         await warm_first_output(runner, 5)  # warm-up
         warm = await warm_first_output(runner, args.samples)
@@ -181,14 +235,24 @@ async def main() -> None:
             print(f"  {label:40s} {statistics.median(values) * 1000:7.2f} {pct(values, 0.9) * 1000:7.2f}")
         print(f"  speed-up (fresh / warm){statistics.median(fresh) / statistics.median(warm):24.1f}x")
         print("\nconcurrent two-task runs (ideal: both lines at +1.000 s)")
-        print("      n   ok   wall s  max err ms  loop lag ms  children  children PSS MiB  parent RSS MiB")
-        for n in (1, 50, 200):
-            r = await concurrent(runner, n)
-            print(
-                f"  {r['n']:5d} {r['ok']:4d} {r['wall']:8.3f} {r['err_ms']:11.2f} {r['lag_ms']:12.2f}"
-                f" {r['procs']:9d} {r['pss']:16.1f} {r['rss']:15.1f}"
-            )
+        await bursts(runner)
+    if args.burst_layers:
+        async with Runner(limits(args, LAYERS[-1][1])) as bare:
+            print(f"\nthe same without cgroups, namespaces and seccomp ({bare.describe()})")
+            await bursts(bare)
+    if args.layers:
+        await layer_costs(args)
     print("\ntargets: warm <= 5 ms and >= 10x fresh; n=200: wall <= 1.5 s, err <= 5 ms, lag <= 20 ms")
+
+
+async def bursts(runner: Runner) -> None:
+    print("      n   ok   wall s  max err ms  loop lag ms  children  children PSS MiB  parent RSS MiB")
+    for n in (1, 50, 200):
+        r = await concurrent(runner, n)
+        print(
+            f"  {r['n']:5d} {r['ok']:4d} {r['wall']:8.3f} {r['err_ms']:11.2f} {r['lag_ms']:12.2f}"
+            f" {r['procs']:9d} {r['pss']:16.1f} {r['rss']:15.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -204,7 +204,7 @@ async def _console(settings: Settings) -> int:
         learning = build_learning(settings, storage, catalog)
         await learning.reconcile()  # cards follow lesson edits made while corobot was stopped
         await learning.prune()
-        async with Runner(settings.runner) as runner:
+        async with Runner(settings.runner.limits()) as runner:
             app = ConsoleApp(catalog, runner, locale=settings.locale, storage=storage, learning=learning)
             # hot reload (strong ref); review cards follow each change
             watcher = asyncio.create_task(catalog.watch(on_change=learning.lessons_changed), name="lesson-watcher")
@@ -232,7 +232,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     lesson, example = _resolve(catalog, args.ref, settings.locale)
     if not lesson.supported():
         raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
-    async with Runner(settings.runner) as runner:
+    async with Runner(settings.runner.limits()) as runner:
         if args.json:
 
             def emit(event: Event) -> None:
@@ -290,7 +290,7 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     # check_lessons loads it and reports every error itself
     catalog = _catalog(root, load=False, cache_dir=lesson_cache_dir(settings))
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
-    async with Runner(settings.runner) as runner:
+    async with Runner(settings.runner.limits()) as runner:
         describe = functools.partial(failure_text, locale=settings.locale)
         summary = await check_lessons(catalog, runner, require_locales=locales, describe=describe)
     return summary.exit_code
@@ -327,7 +327,7 @@ async def _discord(settings: Settings) -> int:
         learning = build_learning(settings, storage, catalog)
         await learning.reconcile()  # cards follow lesson edits made while corobot was stopped
         await learning.prune()
-        async with Runner(settings.runner) as runner:
+        async with Runner(settings.runner.limits()) as runner:
             # hot reload (strong ref); review cards follow each change
             watcher = asyncio.create_task(catalog.watch(on_change=learning.lessons_changed), name="lesson-watcher")
             try:

@@ -22,6 +22,7 @@ from pydantic_core import ErrorDetails
 from bot.core.errors import ConfigError, LessonError
 from bot.core.review.cards import ScheduleSettings
 from bot.core.review.service import LearningSettings
+from bot.core.runner.limits import RunnerLimits
 from bot.core.yamlsource import describe_validation_error, load_yaml
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,11 @@ class RunnerSettings(_Section):
     timeout_max: float = Field(default=60.0, gt=0, description="seconds; a lesson's timeout is capped here")
     output_bytes: int = Field(default=256 * 1024, ge=1024, description="stdout+stderr bytes per run")
     output_lines: int = Field(default=2000, ge=10, description="stdout+stderr lines per run")
-    memory_mb: int = Field(default=256, ge=64, description="address-space limit per run (RLIMIT_AS)")
+    memory_mb: int = Field(
+        default=256, ge=64, description="memory per run: its cgroup (RAM, tmpfs, shm); without cgroups RLIMIT_AS"
+    )
     cpu_seconds: int = Field(default=10, ge=1, description="CPU time per run (RLIMIT_CPU)")
-    processes: int = Field(default=64, ge=8, description="processes+threads per run (RLIMIT_NPROC)")
+    processes: int = Field(default=64, ge=8, description="processes+threads per run (pids cgroup or RLIMIT_NPROC)")
     open_files: int = Field(default=64, ge=16, description="open file descriptors per run")
     file_size_mb: int = Field(default=8, ge=1, description="largest file a run may write (RLIMIT_FSIZE)")
     max_concurrent: int | None = Field(
@@ -53,9 +56,17 @@ class RunnerSettings(_Section):
     sandbox: Literal["off", "auto", "required"] = Field(
         default="auto", description="bubblewrap: auto = use it when installed, warn once when not"
     )
+    cgroups: Literal["off", "auto", "required"] = Field(
+        default="auto", description="a cgroup per run (v2 or v1, as root or delegated); auto = when possible"
+    )
 
     def concurrency(self) -> int:
         return self.max_concurrent or 8 * (os.cpu_count() or 1)
+
+    def limits(self) -> RunnerLimits:
+        """The plain values the runner is built from."""
+        values = self.model_dump(exclude={"max_concurrent"})
+        return RunnerLimits(max_concurrent=self.concurrency(), **values)
 
 
 class RateLimit(_Section):

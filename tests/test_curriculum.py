@@ -17,6 +17,7 @@ from bot.core.lessons import PredictOutputQuestion, PredictTimeQuestion
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 LOCALES = ("en", "zh-CN")
+LEVELS = {"beginner": 0, "intermediate": 1, "advanced": 2}
 
 # The course's topics (the curriculum issue's list), each the lesson that teaches it.
 COURSE = [
@@ -38,6 +39,14 @@ COURSE = [
     "contextvars",
     "debugging-asyncio",
     "how-corobot-works",
+    "event-loop-internals",
+    "streams-and-subprocesses",
+    "loop-from-threads",
+    "graceful-shutdown",
+    "running-loop-errors",
+    "taskgroup-gather-in-depth",
+    "eager-tasks-barrier-futures",
+    "testing-async-code",
 ]
 # The seed tutorial's sections (../shared/seed/python-coroutines-tutorial.zh.md), in its order.
 SEED = [
@@ -110,3 +119,13 @@ def test_list_order_puts_prerequisites_first(catalog: Catalog) -> None:
             assert order.index(prerequisite) < position, f"{lesson.id} listed before {prerequisite}"
     with_prerequisites = [lesson for lesson in catalog.lessons() if lesson.prerequisites]
     assert len(with_prerequisites) >= len(COURSE), "the course is a path: its lessons name what comes first"
+
+
+def test_no_lesson_requires_a_harder_one(catalog: Catalog) -> None:
+    harder = [
+        f"{lesson.id} ({lesson.level}) requires {required.id} ({required.level})"
+        for lesson in catalog.lessons()
+        for required in map(catalog.get, lesson.prerequisites)
+        if LEVELS[required.level or "beginner"] > LEVELS[lesson.level or "beginner"]
+    ]
+    assert harder == []

@@ -17,9 +17,10 @@ from rich.text import Text
 from bot.core.events import Event, LoopBlocked, Output, Queued, Status
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord, Verdict
+from bot.core.runner.text import strip_control
 from bot.core.timeline import format_offset, render_timeline
 from bot.locales import language_of, t
-from bot.locales.wording import difference_text, legend
+from bot.locales.wording import difference_text, legend, timings_warning
 
 _STATUS_STYLE = {Status.OK: "bold green", Status.CANCELLED: "yellow"}
 
@@ -110,10 +111,11 @@ def event_text(event: Event, locale: str | None = None) -> Text | None:
     if isinstance(event, Output):
         line = Text(format_offset(event.t), style="dim")
         line.append("  ")
+        text = strip_control(event.text)  # program text: no escape sequence reaches the terminal
         if event.stream == "stderr":
-            line.append(t(locale, "console.stderr", text=event.text), style="red")
+            line.append(t(locale, "console.stderr", text=text), style="red")
         else:
-            line.append(event.text)
+            line.append(text)
         return line
     if isinstance(event, Queued):
         ahead = event.position - 1
@@ -160,6 +162,9 @@ def summary_lines(record: RunRecord, verdict: Verdict, locale: str | None) -> li
         where = t(locale, "console.at_line", line=block.line) if block.line is not None else ""
         warning = t(locale, "console.warning_blocked", ms=round(block.duration * 1000), at=block.t, where=where)
         out.append((warning, "yellow"))
+    untrusted = timings_warning(finished, language_of(locale))
+    if untrusted is not None:
+        out.append((untrusted, "yellow"))
     return out
 
 
@@ -169,9 +174,9 @@ def print_summary(
     """Status, total time, expected vs actual, warnings, the timeline and the trimmed traceback."""
     console.print(Rule(style="dim"))
     for text, style in summary_lines(record, record.verdict(example.expect if example else None), locale):
-        console.print(Text(text, style=style))
+        console.print(Text(strip_control(text), style=style))  # the error and quoted lines are the program's
     drawing_width = min(width, max(console.width, 24))  # fit narrow terminals
-    timeline = render_timeline(record, width=drawing_width, legend=legend(language_of(locale)))
+    timeline = strip_control(render_timeline(record, width=drawing_width, legend=legend(language_of(locale))))
     if timeline:
         console.print()
         console.print(Text(t(locale, "console.timeline"), style="bold"))
@@ -179,4 +184,4 @@ def print_summary(
     finished = record.finished
     if finished is not None and finished.traceback:
         console.print()
-        console.print(Text(finished.traceback.rstrip("\n"), style="red"), no_wrap=True, crop=False)
+        console.print(Text(strip_control(finished.traceback.rstrip("\n")), style="red"), no_wrap=True, crop=False)

@@ -3,7 +3,8 @@
 `Runner.run()` yields these, in order: zero or more `Queued` (position updates while waiting for a
 slot), one `Started`, then `Output` / `TaskEvent` / `LoopBlocked` as they happen, and exactly one
 `Finished` last.  `t` is seconds since the program started, measured inside the child with
-`time.perf_counter` (0.0 for `Queued`).
+`time.perf_counter` (0.0 for `Queued`) and clamped by the parent to what it observed of the run; when the
+child's times disagreed with that, `Finished.timings_trusted` is False and front-ends say so.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class Status(StrEnum):
     ERROR = "error"  # the program raised: type, message, traceback on the lesson's lines
     TIMEOUT = "timeout"  # wall-clock deadline enforced by the parent
     OUTPUT_LIMIT = "output_limit"  # printed more bytes or lines than allowed
-    MEMORY_LIMIT = "memory_limit"  # RLIMIT_AS (MemoryError) or the kernel OOM killer
+    MEMORY_LIMIT = "memory_limit"  # the kernel's OOM killer in the run's cgroup (never the program's word)
     CPU_LIMIT = "cpu_limit"  # RLIMIT_CPU (SIGXCPU / SIGKILL)
     KILLED = "killed"  # ended by another signal
     CANCELLED = "cancelled"  # cancelled by its owner or by shutdown
@@ -76,6 +77,7 @@ class Finished:
     error: str | None = None  # exception type + message, or which limit fired
     traceback: str | None = None  # trimmed to the lesson's own frames
     t: float = 0.0
+    timings_trusted: bool = True  # False: the program reported times outside its real run (times clamped)
     type: Literal["finished"] = field(default="finished", init=False)
 
 

@@ -8,12 +8,16 @@ end time.  Every line is at most `width` characters, so the drawing fits a Disco
 
 Times are mapped to columns by rounding, so a task that starts at the moment another one ends begins
 exactly in the column where the other stopped: sequential tasks touch, concurrent tasks overlap.
+
+Drawing costs O(events + width × rows), whatever the times say: a time that is not finite counts as 0,
+and the axis has at most one tick per few columns however long the run claims to be.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -47,9 +51,14 @@ MIN_WIDTH = 24
 _STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0)
 
 
+def _finite(t: float) -> float:
+    return t if math.isfinite(t) else 0.0
+
+
 def format_offset(t: float) -> str:
     """A time since the program started, as every front-end shows it: `+1.002s`."""
-    return f"+{max(t, 0.0):.3f}s"
+    t = max(_finite(t), 0.0)
+    return f"+{t:.3f}s" if t < 1e6 else f"+{t:.3g}s"
 
 
 def format_seconds(seconds: float) -> str:
@@ -73,24 +82,25 @@ class TaskSpan:
 def task_spans(events: Iterable[Event]) -> list[TaskSpan]:
     """Pair each task's `created` with its terminal event, in creation order."""
     spans: list[TaskSpan] = []
-    open_spans: dict[tuple[int, str], list[TaskSpan]] = {}
+    open_spans: dict[tuple[int, str], deque[TaskSpan]] = {}
     for event in events:
         if not isinstance(event, TaskEvent):
             continue
         key = (event.task_id, event.name) if event.task_id == 0 else (event.task_id, "")
+        t = _finite(event.t)
         if event.event == "created":
-            span = TaskSpan(event.name, event.task_id, event.t)
+            span = TaskSpan(event.name, event.task_id, t)
             spans.append(span)
-            open_spans.setdefault(key, []).append(span)
+            open_spans.setdefault(key, deque()).append(span)
             continue
         pending = open_spans.get(key)
         if pending:
-            span = pending.pop(0)
+            span = pending.popleft()
             span.name = event.name or span.name  # a name set after creation arrives with the end event
         else:  # ended without a recorded creation (created before recording began)
             span = TaskSpan(event.name, event.task_id, 0.0)
             spans.append(span)
-        span.end = event.t
+        span.end = t
         span.outcome = event.event
     spans.sort(key=lambda s: (s.start, s.task_id))
     return spans
@@ -100,22 +110,23 @@ def _end_time(events: list[Event], spans: list[TaskSpan], blocks: list[LoopBlock
     end = 0.0
     for event in events:
         if isinstance(event, Finished):
-            end = max(end, event.elapsed)
-        end = max(end, event.t)
+            end = max(end, _finite(event.elapsed))
+        end = max(end, _finite(event.t))
     for span in spans:
         end = max(end, span.start, span.end or 0.0)
     for block in blocks:
-        end = max(end, block.t + block.duration)
+        end = max(end, _finite(block.t + block.duration))
     return end
 
 
 class _Scale:
     def __init__(self, end: float, columns: int) -> None:
-        self.end = end if end > 0 else 1.0
+        self.end = end if 0 < end < math.inf else 1.0
         self.columns = columns
 
     def x(self, t: float) -> int:
-        return min(self.columns, max(0, round(t / self.end * self.columns)))
+        position = _finite(t) / self.end * self.columns
+        return min(self.columns, max(0, round(position))) if math.isfinite(position) else 0
 
     def cells(self, start: float, end: float) -> range:
         first = min(self.x(start), self.columns - 1)
@@ -130,15 +141,26 @@ def _label(name: str, width: int) -> str:
 
 
 def _tick_label(value: float, step: float) -> str:
+    if value >= 1e6:
+        return f"{value:.3g}"
     decimals = 0 if step >= 1 else min(3, max(1, -math.floor(math.log10(step) + 1e-9)))
     return f"{value:.{decimals}f}"
+
+
+def _step(end: float, ticks: int) -> float:
+    """A round tick spacing giving at most `ticks` ticks up to `end` (1-2-5 steps past the table's)."""
+    step = next((s for s in _STEPS if end / s <= ticks), None)
+    if step is not None:
+        return step
+    scale = 10.0 ** math.floor(math.log10(end / ticks))
+    return next(m * scale for m in (1.0, 2.0, 5.0, 10.0, 20.0) if end / (m * scale) <= ticks)
 
 
 def _axis(scale: _Scale, indent: int) -> list[str]:
     """A ruler (`+----+----+`) and its labels: `0`, round ticks where they fit, the end time."""
     n = scale.columns
-    end_label = f"{scale.end:.3f}s"
-    step = next((s for s in _STEPS if scale.end / s <= max(1, n // 8)), _STEPS[-1])
+    end_label = f"{scale.end:.3f}s" if scale.end < 1e6 else f"{scale.end:.3g}s"
+    step = _step(scale.end, max(1, n // 8))
     ruler = ["-"] * n
     labels = [" "] * (n + len(end_label))
     ruler[0] = "+"

@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 
 from bot.core.errors import CorobotError
-from bot.discord_app.markdown import inline_safe
+from bot.discord_app.markdown import inline_code
 from bot.locales import SOURCE, language_of, messages, wording
 
 Locale = discord.Locale | str | None
@@ -37,7 +37,7 @@ def ls(msgid: str) -> app_commands.locale_str:
 
 def error_text(error: CorobotError, locale: Locale) -> str:
     """A domain error in the member's language; what it quotes cannot break out of its inline code."""
-    return wording.error_text(error, lesson_locale(locale), lambda text: f"`{inline_safe(text)}`")
+    return wording.error_text(error, lesson_locale(locale), inline_code)
 
 
 class CatalogTranslator(app_commands.Translator):

@@ -1,47 +1,44 @@
-"""Text that is safe in a Discord message: escape sequences removed, code blocks that cannot be closed, limits.
+"""Text that is safe in a Discord message: it cannot leave its code span or code block, and fits the limits.
 
-Safety rules for everything a program printed or a member typed: ANSI escape sequences and control characters
-are removed, and runs of backticks are broken with a zero-width space so the text can never close the code
-block (or inline code) it sits in.  Pings are prevented separately: every message goes out with
-`AllowedMentions.none()`.  A leaf: it imports nothing of corobot.
+One escaping rule for everything a program or a member wrote (output lines, exception texts, tracebacks,
+answers, filters typed into a command): `strip_control` (the core's, shared with the console) removes terminal
+escape sequences, control characters and bidi overrides; `code_safe` also breaks every run of backticks with a
+zero-width space, so nothing can close the ``` block it sits in; `inline_code` makes a whole inline span and
+turns newlines and backticks into look-alikes, because a single backtick or a line break already ends one.
+Pings are prevented separately: every message goes out with `AllowedMentions.none()`.  A leaf of the front-end:
+no discord import.
 """
 
 from __future__ import annotations
 
 import re
 
+from bot.core.runner.text import strip_control
+
 MESSAGE_LIMIT = 2000  # characters of a message's content
 ZWSP = "\u200b"
-
-_ANSI = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor movement
-    r"|\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
-    r"|[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS/SOS/PM/APC strings
-    r"|[@-Z\\-_]?)"  # two-character sequences (or a lone ESC)
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+GRAVE = "\u02cb"  # ˋ: looks like a backtick, ends nothing
+NEWLINE = " \u21b5 "  # ↵
 _BACKTICKS = re.compile(r"`(?=`)")
 
-
-def strip_ansi(text: str) -> str:
-    """Remove ANSI escape sequences and control characters (tabs are kept)."""
-    return _CONTROL.sub("", _ANSI.sub("", text))
+__all__ = ["MESSAGE_LIMIT", "ZWSP", "clip", "code_block", "code_safe", "inline_code", "strip_control"]
 
 
 def code_safe(text: str) -> str:
     """Text that can sit inside a ``` code block without ending it (and without terminal escapes)."""
-    return _BACKTICKS.sub("`" + ZWSP, strip_ansi(text))
-
-
-def inline_safe(text: str) -> str:
-    """Text that can sit inside `inline code` without ending it: one line, no backtick, no escapes."""
-    return strip_ansi(text).replace("`", "ˋ").replace("\n", " ")
+    return _BACKTICKS.sub("`" + ZWSP, strip_control(text))
 
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
+def inline_code(text: str, limit: int = 300) -> str:
+    """A whole inline code span (`like this`) showing `text` on one line, clipped to `limit` characters."""
+    body = strip_control(text).replace("\r", "").replace("\n", NEWLINE).replace("`", GRAVE)
+    return f"`{clip(body, limit) or ' '}`"
+
+
 def code_block(body: str, lang: str = "") -> str:
+    """A ``` block around `body`, which must already be `code_safe`."""
     return f"```{lang}\n{body}\n```"

@@ -1,5 +1,6 @@
-"""How every front-end words the core's data: a domain error, what a verdict found in the output, the
-timeline's legend.  The console and the Discord bot word these alike; each arranges them its own way.
+"""How every front-end words the core's data: a domain error, what a verdict found in the output, timings a
+run cannot vouch for, the timeline's legend.  The console and the Discord bot word these alike; each arranges
+them its own way.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.core.errors import DETAIL, CorobotError
+from bot.core.events import Finished
 from bot.core.lessons import Text
 from bot.core.record import OutputDifference
 from bot.core.review.path import Recommendation
@@ -61,6 +63,14 @@ def difference_text(diff: OutputDifference, language: str, quote: Callable[[str]
         return t(language, "verdict.output_extra", count=extra, first=quote(_clip(diff.actual)))
     expected, actual = quote(_clip(diff.expected)), quote(_clip(diff.actual))
     return t(language, "verdict.output_differs", line=diff.line, expected=expected, actual=actual)
+
+
+def timings_warning(finished: Finished | None, language: str) -> str | None:
+    """The warning for a run whose program reported times outside its real run (they are shown clamped), or
+    None when its timings can be trusted (or it has not finished)."""
+    if finished is None or finished.timings_trusted:
+        return None
+    return t(language, "run.timings_untrusted")
 
 
 def legend(language: str) -> Legend:

@@ -91,7 +91,7 @@ def catalog(lessons_dir: Path) -> Catalog:
 
 @pytest.fixture
 async def runner():  # type: ignore[no-untyped-def]
-    async with Runner(RunnerSettings()) as live:
+    async with Runner(RunnerSettings().limits()) as live:
         yield live
 
 

@@ -68,7 +68,7 @@ async def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
     (root / "after.yaml").write_text(NEXT, encoding="utf-8")
     catalog = Catalog(root)
     assert catalog.load().ok
-    async with Runner(RunnerSettings()) as runner:
+    async with Runner(RunnerSettings().limits()) as runner:
         yield catalog, runner, tmp_path / "data" / "corobot.sqlite3"
 
 

@@ -68,7 +68,7 @@ async def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
     assert catalog.load().ok
     storage = SqliteStorage(tmp_path / "data" / "corobot.sqlite3")
     await storage.open()
-    async with Runner(RunnerSettings()) as runner:
+    async with Runner(RunnerSettings().limits()) as runner:
         yield catalog, runner, storage
     await storage.close()
 

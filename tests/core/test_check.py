@@ -250,7 +250,7 @@ async def test_check_against_the_real_runner(tmp_path: Path) -> None:
     wrong = wrong.replace("elapsed: {seconds: 0.8, tolerance: 0.3}", "elapsed: {seconds: 0.4, tolerance: 0.3}")
     (root / "wrong.yaml").write_text(wrong, encoding="utf-8")
     lines: list[str] = []
-    async with runner_class(RunnerSettings()) as runner:
+    async with runner_class(RunnerSettings().limits()) as runner:
         summary = await check_lessons(Catalog(root), runner, out=lines.append, require_locales=("en", "zh-CN"))
     text = "\n".join(lines)
     assert [line.split()[1] for line in lines if line.startswith("FAIL")] == ["timing-wrong/sequential"], text

@@ -185,7 +185,7 @@ SEQUENTIAL = CONCURRENT.replace(
 
 @pytest.fixture
 async def runner():  # type: ignore[no-untyped-def]
-    async with Runner(RunnerSettings()) as live:
+    async with Runner(RunnerSettings().limits()) as live:
         yield live
 
 
@@ -204,3 +204,24 @@ async def test_real_run_timeline(runner, code: str, overlap: bool) -> None:  # t
         s for s in task_spans(record.events) if s.start < 0.5 and s.end and s.end >= 0.9 * (record.elapsed or 0)
     ]
     assert main_rows, f"the main task should span the run:\n{text}"
+
+
+@pytest.mark.parametrize("t", [1e300, float("inf"), float("nan"), -1e300, 1e9])
+def test_drawing_costs_what_it_draws_whatever_the_times(t: float) -> None:
+    """A program's times are data: a timeline of absurd ones is drawn as fast as any, within its width."""
+    import time
+
+    events: list[Event] = [
+        Started(),
+        TaskEvent("main", "created", 0.0, 1),
+        TaskEvent("main", "done", t, 1),
+        TaskEvent("other", "created", t, 2),
+        LoopBlocked(duration=t, t=t, line=3),
+        Output("stdout", "x", t),
+        Finished(Status.OK, t),
+    ]
+    start = time.perf_counter()
+    text = render_timeline(events, width=56)
+    assert time.perf_counter() - start < 0.05
+    assert text and all(len(line) <= 56 for line in text.splitlines())
+    assert len(format_offset(t)) < 16

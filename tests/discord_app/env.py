@@ -222,7 +222,7 @@ async def emulated(
         catalog = Catalog(settings.lessons_dir)
         report = catalog.load()
         assert report.ok, report.errors
-        async with Runner(settings.runner) as runner:
+        async with Runner(settings.runner.limits()) as runner:
             yield Parts(fd, settings, catalog, runner)
 
 

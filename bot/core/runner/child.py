@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import builtins
+import collections
+import contextlib
 import io
 import json
 import linecache
@@ -48,6 +50,8 @@ WATCH_INTERVAL = 0.04  # how often the watchdog looks at the running callback (b
 WATCH_IDLE = 3  # looks that find no callback running before the watchdog parks until one starts
 FD_SETSIZE = 1024  # select(2) handles descriptors below this
 MAX_TASK_EVENTS = 5000  # task events sent per run; more are dropped
+TRACEBACK_ENDS = 12  # frames kept from each end of a very deep traceback (deep recursion)
+_exit = os._exit  # ours: the program's os._exit is wrapped to flush a partial last line first
 
 _T = TypeVar("_T")
 _INTERNAL_TASKS = {"BaseEventLoop.shutdown_asyncgens", "BaseEventLoop.shutdown_default_executor"}  # asyncio.run
@@ -88,7 +92,7 @@ class Harness:
                 except InterruptedError:
                     continue
                 except OSError:  # the parent is gone: nothing left to report to
-                    os._exit(1)
+                    _exit(1)
                 view = view[n:]
 
     def now(self) -> float:
@@ -115,7 +119,7 @@ class Harness:
                 cut = line.encode("utf-8", "backslashreplace")[:room].decode("utf-8", "ignore")
                 self.send({"k": "out", "s": stream, "x": cut, "t": self.now()})
             self.send({"k": "limit", "w": "output", "t": self.now()})
-            os._exit(0)
+            _exit(0)
         self.used_bytes += size
         self.used_lines += 1
         self.send({"k": "out", "s": stream, "x": line, "t": self.now()})
@@ -297,19 +301,60 @@ def install(harness: Harness) -> None:
     asyncio.set_event_loop_policy(_Policy())
 
 
+def _frames(tb: types.TracebackType | None) -> tuple[list[traceback.FrameSummary], list[traceback.FrameSummary], int]:
+    """The first and last TRACEBACK_ENDS frames and how many lie between, in O(1) memory: a deep recursion's
+    traceback has a frame per level, and formatting them all can itself run out of memory."""
+    head: list[types.TracebackType] = []
+    tail: collections.deque[types.TracebackType] = collections.deque(maxlen=TRACEBACK_ENDS)
+    total = 0
+    while tb is not None:
+        total += 1
+        if len(head) < TRACEBACK_ENDS:
+            head.append(tb)
+        else:
+            tail.append(tb)
+        tb = tb.tb_next
+
+    def summary(entry: types.TracebackType) -> traceback.FrameSummary:
+        code = entry.tb_frame.f_code
+        return traceback.FrameSummary(code.co_filename, entry.tb_lineno, code.co_name)
+
+    return [summary(e) for e in head], [summary(e) for e in tail], total - len(head) - len(tail)
+
+
 def format_error(exc: BaseException, name: str) -> tuple[str, str]:
     """('Type: message', traceback text) keeping only the program's frames (and where it was raised)."""
     error = traceback.format_exception_only(type(exc), exc)[-1].strip()
     if isinstance(exc, SyntaxError):
         body = "".join(traceback.format_exception_only(type(exc), exc))
         return error, body
-    frames = traceback.extract_tb(exc.__traceback__)
-    keep = [f for f in frames if f.filename == name]
-    if frames and frames[-1].filename != name:
-        keep.append(frames[-1])
-    text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(keep))
+    head, tail, skipped = _frames(exc.__traceback__)
+    last = (tail or head)[-1:]
+    head = [f for f in head if f.filename == name]
+    tail = [f for f in tail if f.filename == name]
+    if last and last[0].filename != name:  # where it was raised, even outside the program
+        (tail if skipped or tail else head).append(last[0])
+    lines = traceback.format_list(head)
+    if skipped:
+        lines.append(f"  ... {skipped} more frames ...\n")
+    lines += traceback.format_list(tail)
+    text = "Traceback (most recent call last):\n" + "".join(lines)
     text += "".join(traceback.format_exception_only(type(exc), exc))
     return error, text
+
+
+def report_crash(harness: Harness, exc: BaseException) -> None:
+    """The program's error, however it has to be said: with its traceback if that can be formatted, else
+    just its type (e.g. a MemoryError that left no memory to format the traceback with)."""
+    try:
+        error, text = format_error(exc, harness.name)
+    except BaseException:
+        exc.__traceback__ = None  # let the frames go, then say what we can
+        error, text = type(exc).__name__, f"{type(exc).__name__} (no traceback: formatting it failed)\n"
+    try:
+        harness.send({"k": "error", "type": type(exc).__name__, "e": error, "tb": text, "t": harness.now()})
+    except BaseException:
+        harness.send({"k": "error", "type": type(exc).__name__, "e": type(exc).__name__, "tb": "", "t": 0.0})
 
 
 def prepare() -> Harness:
@@ -355,6 +400,13 @@ def run_program(harness: Harness, code: bytes, name: str, event_fd: int, out_byt
     module.__dict__.update(__file__=name, __builtins__=builtins, __cached__=None)
     sys.modules["__main__"] = module
     sys.argv = [name]
+
+    def exit_now(status: int) -> NoReturn:  # the program's os._exit: what it printed without a newline counts
+        with contextlib.suppress(BaseException):
+            harness.flush_partial()
+        _exit(status)
+
+    os._exit = exit_now
     exit_code = 0
     harness.t0 = time.perf_counter()
     harness.send({"k": "start", "t0": harness.t0, "pid": os.getpid(), "uid": os.getuid()})
@@ -370,19 +422,18 @@ def run_program(harness: Harness, code: bytes, name: str, event_fd: int, out_byt
             harness.write("stderr", f"{exc.code}\n")
             exit_code = 1
     except BaseException as exc:
-        error, text = format_error(exc, name)
-        harness.send({"k": "error", "type": type(exc).__name__, "e": error, "tb": text, "t": harness.now()})
+        report_crash(harness, exc)
+        del exc
         exit_code = 1
     try:
         threading._shutdown()  # type: ignore[attr-defined]  # wait for non-daemon threads, as at exit
         atexit._run_exitfuncs()
     except BaseException as exc:
-        error, text = format_error(exc, name)
-        harness.send({"k": "error", "type": type(exc).__name__, "e": error, "tb": text, "t": harness.now()})
+        report_crash(harness, exc)
         exit_code = exit_code or 1
     harness.flush_tasks()
     harness.flush_partial()
-    os._exit(exit_code & 0xFF)
+    _exit(exit_code & 0xFF)
 
 
 def _display_name(task: asyncio.Task[Any]) -> str:

@@ -1,7 +1,16 @@
-"""Parent side of the warm worker: start it, hand it runs, read each run's pipes with asyncio.
+"""Parent side of one run: its pipes and its control channel, read with asyncio, trusting nothing it reads.
 
-Per run the parent makes the pipes itself and passes their far ends to the worker with SCM_RIGHTS, so
-the worker never relays output and no process is started from the event loop per run.
+Per run the parent makes three pipes (events, raw stdout, raw stderr: the program holds their write ends)
+and a control socket pair whose far end only the worker (or, without root, the run's supervisor) holds:
+the program never has it.  Over it the parent asks for a kill, and the worker reports the run's end (wait
+status, CPU time, when it was reaped).  So a program can say anything on its pipes, but it cannot end its
+run early, forge its exit, or keep its slot.
+
+What arrives on the event pipe is the program's own account, read as data: each field is type-checked,
+each time is clamped to the run's real window as the parent observed it (from the moment the run was
+handed over to the moment its end was reported, never later than when the message arrived), and a run
+whose times disagree with that window is marked `timings_trusted = False`.  Buffers, counts and logged
+warnings are bounded per run, so the bot's work per run is bounded whatever the program writes.
 """
 
 from __future__ import annotations
@@ -12,40 +21,43 @@ import functools
 import json
 import logging
 import os
-import signal
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.core.events import Event, LoopBlocked, Output, Stream, TaskEvent
+from bot.core.runner import messages as m
 
 log = logging.getLogger(__name__)
 
-READY_TIMEOUT = 10.0
-MAX_EVENT_BYTES = 16 * 1024 * 1024  # non-output protocol bytes per run before we stop reading it
-
-
-class WorkerError(RuntimeError):
-    """The warm worker could not be started or reached."""
+MAX_EVENT_BYTES = 2 * 1024 * 1024  # protocol bytes per run besides output lines (tasks, blocks, errors)
+MAX_TASK_EVENTS = 5_000  # as the harness sends at most; more are dropped
+MAX_BLOCKS = 500  # loop-blocked reports kept per run
+MAX_WARNINGS = 5  # logged per run; the rest are counted
+CLOCK_SLACK = 0.002  # seconds: float rounding between the child's clock readings and ours (same clock)
+TASK_KINDS = frozenset({"created", "done", "cancelled", "failed"})
 
 
 @dataclass
 class RunOutcome:
-    """What the child side reported about how a run ended (the parent adds its own reasons)."""
+    """How a run ended: `wait_status`, `cpu`, `end`, `reported` come from the worker (trusted); `error`,
+    `traceback` and the output-limit claim are the program's account."""
 
-    t0: float | None = None
-    uid: int | None = None
+    t0: float | None = None  # the program's start, on the parent's clock (validated)
     error: str | None = None
     error_type: str | None = None
     traceback: str | None = None
-    limit: str | None = None
+    claims_output_limit: bool = False
     wait_status: int | None = None
     cpu: float = 0.0
     end: float | None = None
-    failure: str | None = None
-    pending_block: tuple[float, int | None] | None = field(default=None)
+    reported: bool = False  # the worker reported the end
+    failure: str | None = None  # why the run could not start or was lost (worker's word, or before start)
+    pending_block: tuple[float, int | None] | None = None
+    timings_trusted: bool = True
+    anomalies: int = 0  # messages dropped as malformed or impossible
 
 
 class _Pipe(asyncio.Protocol):
@@ -68,70 +80,147 @@ def _same(protocol: _Pipe) -> _Pipe:
 
 
 class RunProcess:
-    """One run's pipes: turns child messages into events, counts output, can ask for a kill."""
+    """One run's channels: turns child messages into events, counts output, asks the worker for a kill."""
 
-    def __init__(self, emit: Callable[[Event], None], output_bytes: int, output_lines: int) -> None:
-        self._emit = emit
+    def __init__(
+        self, emit: Callable[[Event], None], output_bytes: int, output_lines: int, *, run_id: int = 0
+    ) -> None:
+        self.emit = emit
         self._output_bytes = output_bytes
         self._output_lines = output_lines
+        self.run_id = run_id
         self.used_bytes = 0
         self.used_lines = 0
-        self.over_limit = False
+        self.over_limit = False  # the parent's own count hit a limit
         self.outcome = RunOutcome()
-        self._buffers: dict[str, bytes] = {"events": b"", "stdout": b"", "stderr": b""}
+        self.launched = time.perf_counter()  # lower bound of the program's start
+        event_line = 6 * output_bytes + 4096  # one JSON-escaped output line at most
+        self._buffers = {
+            "events": m.LineBuffer(event_line),
+            "stdout": m.LineBuffer(output_bytes),
+            "stderr": m.LineBuffer(output_bytes),
+        }
         self._event_bytes = 0
+        self._task_events = 0
+        self._blocks = 0
+        self._warnings = 0
         self._open = 3
-        self._closed = asyncio.get_running_loop().create_future()
-        self._control: int | None = None
+        loop = asyncio.get_running_loop()
+        self._drained = loop.create_future()
+        self._ended = loop.create_future()
+        self._control: socket.socket | None = None
         self._transports: list[asyncio.BaseTransport] = []
         self.on_started: Callable[[], None] | None = None
-        self.worker: Worker | None = None  # the worker that runs it
+        self.worker: object | None = None  # the worker that runs it
 
-    async def connect(self, event_r: int, out_r: int, err_r: int, control_w: int) -> None:
+    async def connect(self, event_r: int, out_r: int, err_r: int, control: socket.socket) -> None:
         loop = asyncio.get_running_loop()
-        self._control = control_w
+        control.setblocking(False)
+        self._control = control
+        loop.add_reader(control.fileno(), self._on_control)
         for fd, key in ((event_r, "events"), (out_r, "stdout"), (err_r, "stderr")):
             pipe = os.fdopen(fd, "rb", buffering=0)
             protocol = _Pipe(functools.partial(self._data, key), self._eof)
             transport, _ = await loop.connect_read_pipe(functools.partial(_same, protocol), pipe)
             self._transports.append(transport)
 
-    async def wait_closed(self) -> None:
-        await asyncio.shield(self._closed)
+    # -- life ----------------------------------------------------------------------------------------
+    async def wait_ended(self) -> None:
+        """Until the worker reports the run's end (or its channel closes)."""
+        await asyncio.shield(self._ended)
+
+    async def wait_drained(self) -> None:
+        """Until the program's pipes are all closed (every process of the run is gone)."""
+        await asyncio.shield(self._drained)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.done()
 
     def kill(self) -> None:
-        """Ask the run's supervisor to kill every process of the run (idempotent)."""
-        if self._control is not None:
+        """Ask the worker to kill every process of the run (idempotent); its report follows."""
+        if self._control is not None and not self._ended.done():
             with contextlib.suppress(OSError):
-                os.write(self._control, b"k")
-            os.close(self._control)
-            self._control = None
+                self._control.send(b"k")
 
     def abandon(self) -> None:
-        self.kill()
+        """Stop reading anything of this run (its worker is gone or stuck)."""
+        self._close_control()
         for transport in self._transports:
             transport.close()
+        if not self._drained.done():
+            self._drained.set_result(None)
+
+    def _close_control(self) -> None:
+        if self._control is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._control.fileno())
+            self._control.close()
+            self._control = None
+        if not self._ended.done():
+            self._ended.set_result(None)
+
+    def _on_control(self) -> None:
+        assert self._control is not None
+        try:
+            data = self._control.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if data and data != b"k":
+            self._report(data)
+        if not data or self.outcome.reported:
+            self._close_control()
+
+    def _report(self, data: bytes) -> None:
+        """The worker's (or supervisor's) word: checked all the same, it is the end of the run."""
+        try:
+            msg = json.loads(data)
+        except ValueError:
+            msg = None
+        if not isinstance(msg, dict):
+            self._warn("unreadable report from the worker: %r", data[:100])
+            return
+        o = self.outcome
+        if msg.get("k") == "fail":
+            o.failure = m.text(msg.get("m"), m.MAX_ERROR) or "the worker could not start the run"
+            return
+        if msg.get("k") != "exit":
+            return
+        o.reported = True
+        o.wait_status = m.integer(msg.get("status"), 0, 0xFFFF)
+        o.cpu = max(0.0, m.number(msg.get("cpu")) or 0.0)
+        end = m.number(msg.get("end"))
+        now = time.perf_counter()
+        o.end = end if end is not None and self.launched <= end <= now + CLOCK_SLACK else now
 
     def _eof(self) -> None:
         self._open -= 1
-        if self._open == 0:
-            self.kill()
-            if not self._closed.done():
-                self._closed.set_result(None)
+        if self._open == 0 and not self._drained.done():
+            self._drained.set_result(None)
 
+    # -- pipes ---------------------------------------------------------------------------------------
     def _data(self, key: str, data: bytes) -> None:
-        buf = self._buffers[key] + data
-        *lines, rest = buf.split(b"\n")
-        self._buffers[key] = rest
+        buffer = self._buffers[key]
+        lines = buffer.feed(data)
         if key == "events":
             for line in lines:
                 self._message(line)
+            if buffer.overflowing:  # a "line" larger than any message the harness sends
+                buffer.take()
+                self._warn("oversized message from a run; stopping it")
+                self._stop_reading()
             return
+        stream: Stream = "stderr" if key == "stderr" else "stdout"
         for line in lines:
-            self._raw(key, line)  # type: ignore[arg-type]
-        if len(rest) > self._output_bytes:
-            self._buffers[key] = b""
-            self._raw(key, rest)  # type: ignore[arg-type]
+            self._raw(stream, line)
+        if buffer.overflowing:  # an endless line without a newline: what fits, then the limit
+            self._raw(stream, buffer.take())
+
+    def _stop_reading(self) -> None:
+        self.over_limit = True
+        self.kill()
 
     def _now(self) -> float:
         t0 = self.outcome.t0
@@ -148,170 +237,119 @@ class RunProcess:
             self.over_limit = True
             room = self._output_bytes - self.used_bytes
             if room > 0 and self.used_lines < self._output_lines:
-                self._emit(Output(stream, text.encode()[:room].decode("utf-8", "ignore"), t))
+                self.emit(Output(stream, text.encode()[:room].decode("utf-8", "ignore"), t))
             self.kill()
             return
         self.used_bytes += size
         self.used_lines += 1
-        self._emit(Output(stream, text, t))
+        self.emit(Output(stream, text, t))
+
+    # -- the program's messages ----------------------------------------------------------------------
+    def _warn(self, message: str, *args: object) -> None:
+        self.outcome.anomalies += 1
+        self._warnings += 1
+        if self._warnings <= MAX_WARNINGS:
+            log.warning("run %s: %s", self.run_id, message % args)
+        elif self._warnings == MAX_WARNINGS + 1:
+            log.warning("run %s: more malformed messages; not logging them", self.run_id)
+
+    def _distrust(self, what: str) -> None:
+        if self.outcome.timings_trusted:
+            self.outcome.timings_trusted = False
+            self._warn("timings not trusted (%s)", what)
+
+    def _time(self, value: Any) -> float | None:
+        """A child time (seconds since its start) clamped to what the parent has seen so far."""
+        t = m.number(value)
+        t0 = self.outcome.t0
+        if t0 is None:
+            return None
+        limit = max(0.0, time.perf_counter() - t0)
+        if t is None or t < -CLOCK_SLACK or t > limit + CLOCK_SLACK:
+            self._distrust(f"a time of {str(value)[:30]} s when {limit:.3f} s had passed")
+            return 0.0 if t is None or t < 0 else limit
+        return min(max(t, 0.0), limit)
 
     def _message(self, raw: bytes) -> None:
+        self._event_bytes += len(raw) + 1
         try:
-            msg: dict[str, Any] = json.loads(raw)
+            msg = json.loads(raw)
         except ValueError:
-            log.warning("unreadable message from a run: %r", raw[:200])
+            msg = None
+        if not isinstance(msg, dict):
+            self._warn("unreadable message: %r", raw[:80])
             return
         kind = msg.get("k")
-        if kind != "out":
-            self._event_bytes += len(raw)
-            if self._event_bytes > MAX_EVENT_BYTES:
-                self.outcome.limit = self.outcome.limit or "output"
-                self.kill()
-                return
+        if kind != "out" and self._event_bytes > MAX_EVENT_BYTES + self.used_bytes * 6:
+            self._warn("too many protocol messages; stopping the run")
+            self._stop_reading()
+            return
         o = self.outcome
-        if kind == "out":
-            self._output("stderr" if msg["s"] == "stderr" else "stdout", str(msg["x"]), float(msg["t"]))
+        if kind == "start":
+            self._start(msg)
+        elif kind == "fail" and o.t0 is None:  # from the spare before the program runs: ours
+            o.failure = m.text(msg.get("m"), m.MAX_ERROR) or "the program could not start"
+        elif o.t0 is None:
+            self._warn("%s message before the start", str(kind)[:20])
+        elif kind == "out":
+            text, t = m.text(msg.get("x"), None), self._time(msg.get("t"))
+            if text is None or t is None:
+                return self._warn("malformed output message")
+            self._output("stderr" if msg.get("s") == "stderr" else "stdout", text, t)
         elif kind == "task":
-            self._emit(TaskEvent(name=str(msg["n"]), event=msg["e"], t=float(msg["t"]), task_id=int(msg["i"])))
-        elif kind == "blocking":
-            o.pending_block = (float(msg["t"]), msg.get("l"))
-        elif kind == "blocked":
-            o.pending_block = None
-            self._emit(LoopBlocked(duration=float(msg["d"]), t=float(msg["t"]), line=msg.get("l")))
-        elif kind == "start":
-            o.t0 = float(msg["t0"])
-            o.uid = msg.get("uid")
-            if self.on_started is not None:
-                self.on_started()
+            self._task(msg)
+        elif kind in ("blocking", "blocked"):
+            self._blocked(kind, msg)
         elif kind == "error":
-            o.error, o.error_type, o.traceback = str(msg["e"]), str(msg["type"]), str(msg["tb"])
-        elif kind == "limit":
-            o.limit = str(msg["w"])
-        elif kind == "exit":
-            o.wait_status, o.cpu, o.end = int(msg["status"]), float(msg["cpu"]), float(msg["end"])
-        elif kind == "fail":
-            o.failure = str(msg["m"])
-            log.error("run failed to start: %s", o.failure)
+            error, tb = m.text(msg.get("e"), m.MAX_ERROR), m.text(msg.get("tb"), m.MAX_TRACEBACK)
+            if error is None:
+                return self._warn("malformed error message")
+            o.error, o.traceback = error, tb
+            o.error_type = m.text(msg.get("type"), m.MAX_NAME)
+        elif kind == "limit" and msg.get("w") == "output":
+            o.claims_output_limit = True
+        else:
+            self._warn("unexpected message %r", str(kind)[:20])
 
+    def _start(self, msg: dict[str, Any]) -> None:
+        o = self.outcome
+        now = time.perf_counter()
+        if o.t0 is not None:
+            return self._distrust("a second start message")
+        t0 = m.number(msg.get("t0"))
+        if t0 is None or not self.launched - CLOCK_SLACK <= t0 <= now + CLOCK_SLACK:
+            o.t0 = now
+            self._distrust("a start time outside the run")
+        else:
+            o.t0 = t0
+        if self.on_started is not None:
+            self.on_started()
 
-class Worker:
-    """The warm worker process and the socket runs are handed over on."""
+    def _task(self, msg: dict[str, Any]) -> None:
+        self._task_events += 1
+        if self._task_events > MAX_TASK_EVENTS:
+            return
+        name, kind, task_id = m.text(msg.get("n"), m.MAX_NAME), msg.get("e"), m.integer(msg.get("i"), 0, 2**31)
+        t = self._time(msg.get("t"))
+        if name is None or kind not in TASK_KINDS or task_id is None or t is None:
+            return self._warn("malformed task message")
+        self.emit(TaskEvent(name=name, event=kind, t=t, task_id=task_id))
 
-    def __init__(
-        self, command: list[str], env: dict[str, str], on_death: Callable[[Worker], None] | None = None
-    ) -> None:
-        self._command = command
-        self._env = env
-        self._on_death = on_death  # called if the process exits without `stop()`
-        self._stopping = False
-        self._proc: asyncio.subprocess.Process | None = None
-        self._sock: socket.socket | None = None
-        self._stderr_task: asyncio.Task[None] | None = None
-        self._watch_task: asyncio.Task[None] | None = None
-        self._send_lock = asyncio.Lock()
-        self.info: dict[str, Any] = {}
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
-
-    @property
-    def alive(self) -> bool:
-        return self._proc is not None and self._proc.returncode is None and self._sock is not None
-
-    async def start(self) -> None:
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self._proc = await asyncio.create_subprocess_exec(
-                *self._command,
-                str(child.fileno()),
-                pass_fds=[child.fileno()],
-                env=self._env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-                start_new_session=True,
-            )
-        finally:
-            child.close()
-        parent.setblocking(False)
-        self._sock = parent
-        self._stderr_task = asyncio.create_task(self._log_stderr(self._proc), name="corobot-worker-stderr")
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(READY_TIMEOUT):
-                hello = await loop.sock_recv(parent, 4096)
-        except (TimeoutError, OSError) as exc:
-            await self.stop()
-            raise WorkerError(f"the warm worker did not start: {exc or 'timeout'}") from None
-        if not hello:
-            await self.stop()
-            raise WorkerError("the warm worker exited at start (see the log for its stderr)")
-        self.info = json.loads(hello)
-        log.debug("warm worker ready: %s", self.info)
-        self._watch_task = asyncio.create_task(self._watch(self._proc), name="corobot-worker-watch")
-
-    async def _watch(self, proc: asyncio.subprocess.Process) -> None:
-        code = await proc.wait()
-        if not self._stopping and self._on_death is not None:
-            log.warning("the warm worker exited unexpectedly (%s)", code)
-            self._on_death(self)
-
-    async def _log_stderr(self, proc: asyncio.subprocess.Process) -> None:
-        assert proc.stderr is not None
-        async for line in proc.stderr:
-            log.warning("worker: %s", line.decode("utf-8", "replace").rstrip())
-
-    async def submit(self, header: dict[str, Any], code: bytes, fds: list[int]) -> None:
-        """Send one run (its header and the child ends of its pipes) to the worker."""
-        if self._sock is None:
-            raise WorkerError("the warm worker is not running")
-        memfd = os.memfd_create("corobot-code", os.MFD_CLOEXEC)
-        try:
-            view = memoryview(code)
-            while view:
-                view = view[os.write(memfd, view) :]
-            os.lseek(memfd, 0, os.SEEK_SET)
-            data = json.dumps(header).encode()
-            loop = asyncio.get_running_loop()
-            async with self._send_lock:  # one writer waits on the socket at a time (add_writer replaces)
-                await self._send(loop, data, [memfd, *fds])
-        finally:
-            os.close(memfd)
-
-    async def _send(self, loop: asyncio.AbstractEventLoop, data: bytes, fds: list[int]) -> None:
-        while True:
-            if self._sock is None:
-                raise WorkerError("the warm worker is not running")
-            try:
-                socket.send_fds(self._sock, [data], fds)
-                return
-            except BlockingIOError:
-                ready: asyncio.Future[None] = loop.create_future()
-                loop.add_writer(self._sock, ready.set_result, None)
-                try:
-                    await ready
-                finally:
-                    loop.remove_writer(self._sock)
-            except OSError as exc:
-                raise WorkerError(f"the warm worker is gone: {exc}") from exc
-
-    async def stop(self) -> None:
-        self._stopping = True
-        if self._watch_task is not None and self._watch_task is not asyncio.current_task():
-            self._watch_task.cancel()
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-        proc = self._proc
-        if proc is not None and proc.returncode is None:
-            try:
-                await asyncio.wait_for(proc.wait(), 2.0)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                await proc.wait()
-        if self._stderr_task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._stderr_task, 1.0)
-            self._stderr_task = None
+    def _blocked(self, kind: str, msg: dict[str, Any]) -> None:
+        o = self.outcome
+        t = self._time(msg.get("t"))
+        if t is None:
+            return self._warn("malformed %s message", kind)
+        line = m.optional_line(msg.get("l"))
+        if kind == "blocking":
+            o.pending_block = (t, line)
+            return
+        o.pending_block = None
+        self._blocks += 1
+        duration = m.number(msg.get("d"))
+        room = self._now() - t
+        if duration is None or duration < 0 or duration > room + CLOCK_SLACK:
+            self._distrust("a blocked period longer than the run")
+            duration = max(0.0, min(duration or 0.0, room))
+        if self._blocks <= MAX_BLOCKS:
+            self.emit(LoopBlocked(duration=max(0.0, min(duration, room)), t=t, line=line))

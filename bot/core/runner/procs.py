@@ -14,7 +14,9 @@ import os
 import select
 import shutil
 import signal
+import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -26,10 +28,33 @@ LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def send(fd: int, obj: dict[str, Any]) -> None:
+    """One JSON line on a pipe (a program's event pipe: what the spare says before the program runs)."""
     data = (json.dumps(obj) + "\n").encode()
     with contextlib.suppress(OSError):
         while data:
             data = data[os.write(fd, data) :]
+
+
+def report(control: socket.socket, obj: dict[str, Any]) -> None:
+    """One message on a run's control channel (never blocks: the parent reads it at once, or is gone)."""
+    with contextlib.suppress(OSError):
+        control.send(json.dumps(obj).encode(), socket.MSG_DONTWAIT)
+
+
+def remove_tree(path: str) -> None:
+    """Remove a run's directory even if the run took the permissions away (called as its owner or root,
+    once every process of the run is gone)."""
+
+    def reopen(name: str) -> None:
+        if not os.path.islink(name):
+            with contextlib.suppress(OSError):
+                os.chmod(name, 0o700)
+
+    reopen(path)
+    for root, dirs, _ in os.walk(path):  # top-down: each directory is opened up before it is listed
+        for name in dirs:
+            reopen(os.path.join(root, name))
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def children(parent: int) -> list[int]:
@@ -54,14 +79,14 @@ def kill_uid(uid: int, tmp: str | None = None) -> None:
     We take the run's uid as real and effective uid (which drops our effective capabilities) and keep 0
     as the saved uid to come back: kill(-1) then reaches exactly the processes whose real or saved uid is
     the run's, and the kernel holds the task list while it sends, so a fork bomb cannot outrun it.  With
-    `tmp`, the run's temp dir is removed with the same identity.
+    `tmp`, the run's temp dir is removed with the same identity (its owner: chmod tricks do not stop it).
     """
     os.setresuid(uid, uid, 0)
     try:
         with contextlib.suppress(ProcessLookupError):
             os.kill(-1, signal.SIGKILL)
         if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
     finally:
         os.setresuid(0, 0, 0)
 
@@ -97,20 +122,23 @@ def real_uid(pid: int) -> int | None:
 
 
 class Run:
-    __slots__ = ("control_fd", "cpu", "end", "event_fd", "killed", "pid", "status", "tmp", "uid")
+    __slots__ = ("control", "cpu", "end", "killed", "pid", "slot", "status", "tmp", "uid")
 
-    def __init__(self, pid: int, uid: int | None, tmp: str, event_fd: int, control_fd: int) -> None:
-        self.pid, self.uid, self.tmp = pid, uid, tmp
-        self.event_fd, self.control_fd = event_fd, control_fd
+    def __init__(
+        self, pid: int, uid: int | None, tmp: str | None, control: socket.socket, slot: int | None = None
+    ) -> None:
+        self.pid, self.uid, self.tmp, self.control, self.slot = pid, uid, tmp, control, slot
         self.killed = False
         self.status = 0
         self.cpu = self.end = 0.0
 
 
 class Runs:
-    """The runs in flight, each a program process of ours with a uid of its own."""
+    """The runs in flight, each a program process of ours with a uid of its own.  A run's control socket
+    (which the program never holds) carries the parent's kill request in and our end-of-run report out."""
 
-    def __init__(self, poller: select.poll) -> None:
+    def __init__(self, poller: select.poll, on_end: Callable[[int | None], None] | None = None) -> None:
+        self.on_end = on_end  # told each finished run's slot
         self.by_pid: dict[int, Run] = {}
         self.by_control: dict[int, Run] = {}
         self.ended: list[Run] = []
@@ -118,13 +146,13 @@ class Runs:
 
     def add(self, run: Run) -> None:
         self.by_pid[run.pid] = run
-        self.by_control[run.control_fd] = run
-        self.poller.register(run.control_fd, select.POLLIN)
+        self.by_control[run.control.fileno()] = run
+        self.poller.register(run.control, select.POLLIN)
 
     def kill(self, run: Run) -> None:
         """The parent asked (or died): end every process of the run; its exit comes through `collect`."""
         run.killed = True
-        self._drop_control(run)
+        self._unwatch(run)
         if run.uid is not None:
             kill_uid(run.uid)
         kill_group(run.pid)
@@ -155,17 +183,20 @@ class Runs:
 
     def finish_ended(self) -> None:
         """For each run whose program exited: end what it left running, wait until all of it is reaped,
-        remove its temp dir, report `exit`."""
+        remove its temp dir (without private namespaces), report `exit` on its control channel."""
         while self.ended:
             run = self.ended.pop(0)
-            self._drop_control(run)
+            self._unwatch(run)
             if run.uid is not None:
                 kill_uid(run.uid, run.tmp)
                 self._wait_gone(run.uid)
-            shutil.rmtree(run.tmp, ignore_errors=True)  # as root: the contents are gone already
-            send(run.event_fd, {"k": "exit", "status": run.status, "cpu": run.cpu, "end": run.end,
-                                 "killed": run.killed})  # fmt: skip
-            os.close(run.event_fd)
+            if run.tmp is not None:
+                remove_tree(run.tmp)
+            exit_report = {"k": "exit", "status": run.status, "cpu": run.cpu, "end": run.end, "killed": run.killed}
+            report(run.control, exit_report)
+            run.control.close()
+            if self.on_end is not None:
+                self.on_end(run.slot)
 
     def _wait_gone(self, uid: int) -> None:
         # Every process of a run descends from its program and we are the subreaper: by the time one of
@@ -177,7 +208,6 @@ class Runs:
                 return
             time.sleep(0.001)
 
-    def _drop_control(self, run: Run) -> None:
-        if self.by_control.pop(run.control_fd, None) is not None:
-            self.poller.unregister(run.control_fd)
-            os.close(run.control_fd)
+    def _unwatch(self, run: Run) -> None:
+        if self.by_control.pop(run.control.fileno(), None) is not None:
+            self.poller.unregister(run.control)

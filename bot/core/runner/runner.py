@@ -3,29 +3,37 @@
 Each admitted run is an `asyncio.create_task` that waits for a slot, hands the run to the warm worker,
 and waits for it with `asyncio.wait_for`; the Runner keeps a strong reference to every such task and
 cancels them all on `close()`.  A run's events go into its own queue, so a slow consumer loses nothing.
+Every run ends with exactly one `Finished` and gives its slot back, whatever its program did: the end is
+emitted from a `finally` that cannot raise (and, should the task be cancelled before it ever ran, from its
+done-callback); a cancelled run's task re-raises `CancelledError` after that, as an owned task should.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
-import signal
+import socket
 import tempfile
 import time
 from collections import deque
 from types import TracebackType
 
-from bot.config import RunnerSettings
 from bot.core.errors import QueueFull, RunnerClosed, RunnerError, UserBusy
-from bot.core.events import Event, Finished, LoopBlocked, Queued, Started, Status
+from bot.core.events import Event, Finished, Queued, Started, Status
 from bot.core.runner import sandbox
-from bot.core.runner.process import RunProcess, Worker, WorkerError
+from bot.core.runner.cgroups import CgroupPool
+from bot.core.runner.host import Host
+from bot.core.runner.limits import RunnerLimits
+from bot.core.runner.process import RunProcess
+from bot.core.runner.verdict import Facts, decide
+from bot.core.runner.warm import Worker, WorkerError
 
 log = logging.getLogger(__name__)
 
 LAUNCH_TIMEOUT = 10.0  # handing a run to the worker; far above the ~0.3 ms it takes
-DRAIN_TIMEOUT = 3.0  # after a kill, how long the pipes may take to close
+DRAIN_TIMEOUT = 3.0  # after a kill, how long the worker's report and the pipes may take
 # Runs being handed to the worker at once.  The worker starts them one by one anyway; without a bound, a
 # burst of 200 admitted runs would set up all their pipes in one turn of the loop (~35 ms of lag).
 LAUNCHES_AT_ONCE = 4
@@ -47,7 +55,7 @@ class Run:
         self._iter_done = False
         self._slot: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
-        self.uid_slot: int | None = None
+        self.slot: int | None = None  # the runner slot (uid, cgroup) while it runs
 
     def __repr__(self) -> str:
         return f"<Run {self.id} {self.name!r} owner={self.owner} result={self.result and self.result.status}>"
@@ -72,10 +80,7 @@ class Run:
         """Drain the events and return the `Finished`."""
         async for _ in self:
             pass
-        if self.result is None:  # iterated to the end elsewhere
-            assert self._task is not None
-            await asyncio.shield(self._task)
-        assert self.result is not None
+        assert self.result is not None  # the iteration ends only after the Finished
         return self.result
 
     def emit(self, event: Event) -> None:
@@ -91,14 +96,15 @@ class Run:
 class Runner:
     """Runs example programs in forked children of a warm (sandboxed) worker."""
 
-    def __init__(self, settings: RunnerSettings) -> None:
-        self.settings = settings
-        self.sandboxed = False
+    def __init__(self, limits: RunnerLimits) -> None:
+        if not isinstance(limits, RunnerLimits):
+            raise TypeError("Runner takes RunnerLimits (settings.runner.limits())")
+        self.limits = limits
+        self.host = Host(limits)
         self._worker: Worker | None = None
         self._worker_lock = asyncio.Lock()
         self._launching = asyncio.Semaphore(LAUNCHES_AT_ONCE)
-        self._uids: sandbox.UidBlock | None = None
-        self._free_uid_slots: list[int] = []
+        self._free_slots: deque[int] = deque(range(limits.max_concurrent))  # least recently used first
         self._tasks: set[asyncio.Task[None]] = set()
         self._procs: set[RunProcess] = set()  # launched, not finished
         self._runs: dict[int, Run] = {}  # admitted, not finished
@@ -107,7 +113,6 @@ class Runner:
         self._next_id = 0
         self._closed = False
         self._started = False
-        self._command: list[str] = []
 
     async def __aenter__(self) -> Runner:
         await self.start()
@@ -122,53 +127,52 @@ class Runner:
     async def start(self) -> None:
         if self._started:
             return
-        mode = self.settings.sandbox
-        bwrap = sandbox.find_bwrap() if mode != "off" else None
-        if mode == "required" and bwrap is None:
-            raise RunnerError(
-                "runner.sandbox is 'required' but bubblewrap (bwrap) is not installed; "
-                "install it (apt-get install -y bubblewrap) or set runner.sandbox to 'auto'"
-            )
-        as_root = sandbox.can_switch_uid()
-        if as_root:
-            self._uids = sandbox.UidBlock()
-            self._uids.acquire()
-            self._free_uid_slots = list(range(self.settings.concurrency()))[::-1]
-        uids = range(self._uids.base, self._uids.base + self.settings.concurrency()) if self._uids else None
-        plain = sandbox.worker_command(uids)
-        self.sandboxed = bwrap is not None
-        self._command = [*sandbox.bwrap_command(bwrap, as_root=as_root), *plain] if bwrap else plain
         try:
-            await self._start_worker()
-        except WorkerError as exc:
-            if mode != "auto" or not self.sandboxed:
-                self._release_uids()
-                raise RunnerError(f"cannot start the example runner: {exc}") from exc
-            log.warning("bubblewrap is installed but the sandbox failed to start (%s); using rlimits only", exc)
-            self.sandboxed = False
-            self._command = plain
-            await self._start_worker()
-        if not self.sandboxed:
-            if mode == "off":
-                why = "runner.sandbox is 'off'"
-            else:
-                why = "bubblewrap (bwrap) is not installed" if bwrap is None else "bubblewrap failed to start"
-            hint = ""
-            if as_root and (path := sandbox.unreadable_prefix()):
-                hint = f"; {path} is not readable by other users, so examples can only import preloaded modules"
-            log.warning(
-                "examples run WITHOUT a sandbox (%s): only rlimits and a separate uid protect this machine; "
-                "examples can reach the network and read world-readable files%s",
-                why,
-                hint,
-            )
+            await self._start()
+        except BaseException:
+            await self._release_host()
+            raise
         self._started = True
         log.info("runner ready: %s", self.describe())
 
+    async def _start(self) -> None:
+        self.host.prepare()
+        try:
+            await self._start_worker()
+        except WorkerError as exc:
+            if self.limits.sandbox != "auto" or not self.host.sandboxed:
+                raise RunnerError(f"cannot start the example runner: {exc}") from exc
+            log.warning("bubblewrap is installed but the sandbox failed to start (%s); using rlimits only", exc)
+            self.host.fall_back()
+            await self._start_worker()
+        self.host.note(self._worker.info if self._worker is not None else {})
+
     async def _start_worker(self) -> None:
-        worker = Worker(self._command, sandbox.clean_env(), on_death=self._worker_died)
-        await worker.start()
+        command, pass_fds, memfd = self.host.worker_command()
+        try:
+            worker = Worker(command, sandbox.clean_env(), on_death=self._worker_died, pass_fds=pass_fds)
+            await worker.start()
+        finally:
+            if memfd is not None:
+                os.close(memfd)
         self._worker = worker
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.host.sandboxed
+
+    @property
+    def cgroups(self) -> CgroupPool | None:
+        """The runs' cgroups (None: rlimits only)."""
+        return self.host.cgroups
+
+    @property
+    def namespaces(self) -> bool:
+        return self.host.namespaces
+
+    @property
+    def seccomp(self) -> bool:
+        return self.host.seccomp
 
     def _worker_died(self, worker: Worker) -> None:
         if self._closed:
@@ -200,7 +204,7 @@ class Runner:
             return self._worker
 
     async def close(self) -> None:
-        """Cancel every run (status cancelled) and stop the worker."""
+        """Cancel every run (status cancelled), stop the worker, remove the runs' cgroups."""
         self._closed = True
         tasks = list(self._tasks)
         for task in tasks:
@@ -210,16 +214,13 @@ class Runner:
         if self._worker is not None:
             await self._worker.stop()
             self._worker = None
-        self._release_uids()
+        await self._release_host()
 
-    def _release_uids(self) -> None:
-        if self._uids is not None:
-            self._uids.release()
-            self._uids = None
+    async def _release_host(self) -> None:
+        await self.host.release()
 
     def describe(self) -> str:
-        kind = "bubblewrap sandbox" if self.sandboxed else "no sandbox (rlimits only)"
-        return f"{kind}, {self.settings.concurrency()} concurrent runs"
+        return f"{self.host.describe()}; {self.limits.max_concurrent} concurrent runs"
 
     @property
     def active(self) -> int:
@@ -234,13 +235,13 @@ class Runner:
         self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
     ) -> Run:
         """Admit a run (raises UserBusy / QueueFull / RunnerClosed now) and start it in the background."""
-        s = self.settings
+        lim = self.limits
         self.check_admission(owner)
-        timeout = min(timeout if timeout is not None else s.timeout_default, s.timeout_max)
+        timeout = min(timeout if timeout is not None else lim.timeout_default, lim.timeout_max)
         self._next_id += 1
         run = Run(self, self._next_id, code, name, timeout, owner)
         self._runs[run.id] = run
-        if len(self._running) < s.concurrency() and not self._waiting:
+        if len(self._running) < lim.max_concurrent and not self._waiting:
             self._running.add(run)
         else:
             run._slot = asyncio.get_running_loop().create_future()
@@ -250,17 +251,18 @@ class Runner:
         run._task = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._end_net(run))
         return run
 
     def check_admission(self, owner: int | None = None) -> None:
         """Raise what `run` would raise for this owner now (RunnerClosed, UserBusy, QueueFull); admit nothing."""
-        s = self.settings
+        lim = self.limits
         if self._closed:
             raise RunnerClosed()
-        if owner is not None and sum(r.owner == owner for r in self._runs.values()) >= s.per_user:
-            raise UserBusy(s.per_user)
-        if len(self._runs) >= s.concurrency() + s.queue_size:
-            raise QueueFull(s.queue_size)
+        if owner is not None and sum(r.owner == owner for r in self._runs.values()) >= lim.per_user:
+            raise UserBusy(lim.per_user)
+        if len(self._runs) >= lim.max_concurrent + lim.queue_size:
+            raise QueueFull(lim.queue_size)
 
     def cancel_owner(self, owner: int) -> int:
         """Cancel that owner's running and queued runs; returns how many."""
@@ -277,7 +279,7 @@ class Runner:
             self._running.discard(run)
         else:
             return
-        while self._waiting and len(self._running) < self.settings.concurrency():
+        while self._waiting and len(self._running) < self.limits.max_concurrent:
             nxt = self._waiting.popleft()
             self._running.add(nxt)
             if nxt._slot is not None and not nxt._slot.done():
@@ -289,6 +291,8 @@ class Runner:
     async def _execute(self, run: Run) -> None:
         proc: RunProcess | None = None
         reason: Status | None = None
+        failure: str | None = None
+        cancelled: asyncio.CancelledError | None = None
         started_at = time.perf_counter()
         try:
             if run._slot is not None:
@@ -300,50 +304,112 @@ class Runner:
             except TimeoutError:
                 raise RunnerError("the warm worker did not take the run in time") from None
             try:
-                await asyncio.wait_for(proc.wait_closed(), run.timeout)
+                await asyncio.wait_for(proc.wait_ended(), run.timeout)
             except TimeoutError:
                 reason = Status.TIMEOUT
-        except asyncio.CancelledError:
-            reason = Status.CANCELLED
+        except asyncio.CancelledError as exc:
+            reason, cancelled = Status.CANCELLED, exc
         except Exception as exc:
             log.exception("run %s failed", run.id)
-            run.emit(Started())
-            run.emit(Finished(Status.KILLED, 0.0, error=f"the runner failed: {exc}"))
+            failure = f"the runner failed: {exc}"
         finally:
+            again = await self._end(run, proc, reason, failure, started_at)
+        if cancelled is not None:
+            raise cancelled
+        if again is not None:
+            raise again
+
+    async def _end(
+        self, run: Run, proc: RunProcess | None, reason: Status | None, failure: str | None, started_at: float
+    ) -> asyncio.CancelledError | None:
+        """Stop the run's processes, emit its one `Finished`, give its slot back.  Never raises: returns a
+        CancelledError that arrived meanwhile, for the caller to re-raise after the bookkeeping."""
+        again: asyncio.CancelledError | None = None
+        try:
             if proc is not None:
                 await self._stop(proc)
-                self._procs.discard(proc)
-                run.emit(self._finished(run, proc, reason, started_at))
-            else:
-                run.emit(Finished(Status.CANCELLED, 0.0, error="cancelled before it started"))
-            if run.uid_slot is not None:
-                self._free_uid_slots.append(run.uid_slot)
-                run.uid_slot = None
-            self._release(run)
+        except asyncio.CancelledError as exc:  # cancelled again (e.g. shutdown after /stop): finish anyway
+            again = exc
+            if proc is not None:
+                proc.abandon()
+        except Exception:
+            log.exception("run %s: stopping it failed", run.id)
+        try:
+            oom = self.cgroups is not None and run.slot is not None and self.cgroups.oom_killed(run.slot)
+            finished = decide(proc, Facts(reason, run.timeout, oom, failure, started_at), self.limits)
+        except Exception as exc:
+            log.exception("run %s: deciding its outcome failed", run.id)
+            finished = Finished(Status.KILLED, 0.0, error=f"the runner failed: {exc}")
+        if proc is None and failure is not None:
+            run.emit(Started())
+        # The worker's report says every process of the run is gone; otherwise (worker lost) make sure.
+        self._end_net(run, finished, verify=proc is None or not proc.outcome.reported)
+        if proc is not None:
+            self._procs.discard(proc)
+        return again
+
+    def _end_net(self, run: Run, finished: Finished | None = None, *, verify: bool = True) -> None:
+        """What every run gets exactly once, whatever happened: its `Finished`, its slot and place back.
+        Also the task's done-callback: a task cancelled before it ever ran never reached its `finally`."""
+        run.emit(finished or Finished(Status.CANCELLED, 0.0, error="cancelled before it started"))
+        try:
+            self._free_slot(run, verify)
+        except Exception:
+            log.exception("run %s: releasing its slot failed", run.id)
+        self._release(run)
+
+    def _free_slot(self, run: Run, verify: bool) -> None:
+        slot, run.slot = run.slot, None
+        if slot is None:
+            return
+        if self.cgroups is None or not verify or self.cgroups.empty(slot):
+            self._free_slots.append(slot)
+            if self.cgroups is not None:
+                self.cgroups.weigh(self.limits.max_concurrent - len(self._free_slots))
+            return
+        task = asyncio.create_task(self._reclaim(self.cgroups, slot), name=f"corobot-reclaim-{slot}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reclaim(self, pool: CgroupPool, slot: int) -> None:
+        """Processes outlived their run (its worker was lost): kill them by the slot's cgroup, then reuse it."""
+        if await asyncio.to_thread(pool.kill, slot):
+            self._free_slots.append(slot)
+        else:
+            log.warning("runner slot %s still holds processes after its run; not reusing it", slot)
+
+    async def _take_slot(self) -> int:
+        for _ in range(int(LAUNCH_TIMEOUT / 0.05)):  # only short of slots while one is being reclaimed
+            if self._free_slots:
+                return self._free_slots.popleft()
+            await asyncio.sleep(0.05)
+        raise RunnerError("no free runner slot")
 
     async def _launch(self, run: Run) -> RunProcess:
         worker = await self._ensure_worker()
-        s = self.settings
-        proc = RunProcess(run.emit, s.output_bytes, s.output_lines)
-        uid = None
-        if self._uids is not None:
-            run.uid_slot = self._free_uid_slots.pop()
-            uid = self._uids.base + run.uid_slot
+        lim = self.limits
+        run.slot = slot = await self._take_slot()
+        if self.cgroups is not None:
+            self.cgroups.begin(slot)
+            self.cgroups.weigh(self.limits.max_concurrent - len(self._free_slots))
+        proc = RunProcess(run.emit, lim.output_bytes, lim.output_lines, run_id=run.id)
         header = {
             "id": run.id,
             "name": run.name,
-            "uid": uid,
+            "uid": self.host.uid(slot),
             "tmp_root": "/tmp" if self.sandboxed else tempfile.gettempdir(),
-            "cpu_seconds": s.cpu_seconds,
-            "memory_mb": s.memory_mb,
-            "file_size_mb": s.file_size_mb,
-            "open_files": s.open_files,
-            "processes": s.processes,
-            "output_bytes": s.output_bytes,
-            "output_lines": s.output_lines,
+            "slot": slot if self.cgroups is not None else None,
+            "cpu_seconds": lim.cpu_seconds,
+            "address_space_mb": 0 if self.cgroups is not None else lim.memory_mb,
+            "file_size_mb": lim.file_size_mb,
+            "open_files": lim.open_files,
+            "processes": lim.processes,
+            "output_bytes": lim.output_bytes,
+            "output_lines": lim.output_lines,
         }
-        pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(4)]
-        (ev_r, ev_w), (out_r, out_w), (err_r, err_w), (ctl_r, ctl_w) = pipes
+        pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(3)]
+        (ev_r, ev_w), (out_r, out_w), (err_r, err_w) = pipes
+        control, far = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         started = False
 
         def on_started() -> None:
@@ -352,20 +418,24 @@ class Runner:
             run.emit(Started())
 
         proc.on_started = on_started
+        code = run.code.encode("utf-8", "surrogateescape")
+        fds = [ev_w, out_w, err_w, far.fileno()]
         try:
-            await proc.connect(ev_r, out_r, err_r, ctl_w)
+            await proc.connect(ev_r, out_r, err_r, control)
+            proc.launched = time.perf_counter()
             try:
-                await worker.submit(header, run.code.encode("utf-8", "surrogateescape"), [ev_w, out_w, err_w, ctl_r])
+                await worker.submit(header, code, fds)
             except WorkerError:
                 log.warning("the warm worker is gone; restarting it")
                 worker = await self._ensure_worker()
-                await worker.submit(header, run.code.encode("utf-8", "surrogateescape"), [ev_w, out_w, err_w, ctl_r])
+                await worker.submit(header, code, fds)
         except BaseException:
             proc.abandon()
             raise
         finally:
-            for fd in (ev_w, out_w, err_w, ctl_r):
+            for fd in (ev_w, out_w, err_w):
                 os.close(fd)
+            far.close()
         proc.worker = worker
         self._procs.add(proc)
         if not started:
@@ -374,59 +444,19 @@ class Runner:
         return proc
 
     async def _stop(self, proc: RunProcess) -> None:
-        proc.kill()
+        """Have the worker end the run, then read the pipes to their end (bounded waits)."""
+        if not proc.ended:
+            proc.kill()
+            try:
+                await asyncio.wait_for(proc.wait_ended(), DRAIN_TIMEOUT)
+            except TimeoutError:
+                log.warning("run %s: the worker did not report its end after a kill; abandoning it", proc.run_id)
+                proc.abandon()
+                return
         try:
-            await asyncio.wait_for(proc.wait_closed(), DRAIN_TIMEOUT)
-        except (TimeoutError, asyncio.CancelledError):
-            log.warning("a run's pipes did not close after a kill; abandoning them")
+            await asyncio.wait_for(proc.wait_drained(), DRAIN_TIMEOUT)
+        except TimeoutError:
+            log.warning("run %s: its pipes stayed open after its end; abandoning them", proc.run_id)
             proc.abandon()
-
-    def _finished(self, run: Run, proc: RunProcess, reason: Status | None, started_at: float) -> Finished:
-        o = proc.outcome
-        now = time.perf_counter()
-        if o.t0 is not None:
-            elapsed = (o.end if o.end is not None and reason is None else now) - o.t0
-        else:
-            elapsed = now - started_at
-        elapsed = max(0.0, elapsed)
-        if o.pending_block is not None:  # the loop was still blocked when the run ended
-            t, line = o.pending_block
-            run.emit(LoopBlocked(duration=max(0.0, elapsed - t), t=t, line=line))
-        exit_code: int | None = None
-        if o.wait_status is not None:
-            exit_code = os.waitstatus_to_exitcode(o.wait_status)
-        s = self.settings
-        error: str | None = None
-        status: Status
-        if reason == Status.TIMEOUT:
-            status, error = reason, f"timed out after {run.timeout:g} s"
-        elif reason == Status.CANCELLED:
-            status, error = reason, "cancelled"
-        elif proc.over_limit or o.limit == "output":
-            status = Status.OUTPUT_LIMIT
-            error = f"output limit reached ({s.output_bytes} bytes or {s.output_lines} lines)"
-        elif o.error_type == "MemoryError":
-            status, error = Status.MEMORY_LIMIT, f"{o.error} (memory limit {s.memory_mb} MiB)"
-        elif o.error is not None:
-            status, error = Status.ERROR, o.error
-        elif exit_code is None:
-            status, error = Status.KILLED, o.failure or "the run ended without an exit status (worker died?)"
-        elif exit_code < 0:
-            sig = -exit_code
-            if sig == signal.SIGXCPU or (sig == signal.SIGKILL and o.cpu >= s.cpu_seconds):
-                status, error = Status.CPU_LIMIT, f"CPU time limit reached ({s.cpu_seconds} s)"
-            else:
-                status, error = Status.KILLED, f"killed by {signal.Signals(sig).name}"
-        elif exit_code != 0:
-            status, error = Status.ERROR, o.failure or f"exited with code {exit_code}"
-        else:
-            status = Status.OK
-        log.debug("run %s: %s in %.3f s, program CPU %.1f ms", run.id, status, elapsed, o.cpu * 1000)
-        return Finished(
-            status=status,
-            elapsed=elapsed,
-            exit_code=exit_code,
-            error=error,
-            traceback=o.traceback if status in (Status.ERROR, Status.MEMORY_LIMIT) else None,
-            t=elapsed,
-        )
+        with contextlib.suppress(Exception):
+            proc.abandon()  # its control channel and transports, if anything is left open

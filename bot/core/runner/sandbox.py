@@ -4,7 +4,9 @@ The sandbox binds only what Python needs, read-only (`/usr`, the `/bin`-style li
 `/etc`, the interpreter's prefixes and this package's directory), so config files and the data folder
 are not there.  It has no network, its own pid/ipc/uts namespaces, a private size-capped `/tmp`, and
 dies with the bot.  As root it keeps no user namespace (bubblewrap would map only uid 0) and only the
-capabilities the worker needs to hand each run a uid of its own (CAP_SETUID/SETGID/KILL).
+capabilities the worker needs: to hand each run a uid of its own (CAP_SETUID/SETGID/KILL) and, for private
+namespaces per run, to make them (CAP_SYS_ADMIN, CAP_NET_ADMIN for the loopback).  Programs keep none:
+they run as a non-zero uid, with no-new-privileges, under the seccomp filter.
 """
 
 from __future__ import annotations
@@ -43,11 +45,24 @@ def clean_env() -> dict[str, str]:
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
-def worker_command(uids: range | None = None) -> list[str]:
+def worker_command(
+    uids: range | None = None,
+    *,
+    namespaces: tuple[int, int] | None = None,
+    keep: list[str] | None = None,
+    seccomp_fd: int | None = None,
+) -> list[str]:
     """The worker's command line.  With the runs' `uids` it supervises the runs itself, and first ends any
-    process a previous worker left running with one of them (see worker.py)."""
-    flag = [f"--uids={uids.start}:{uids.stop}"] if uids is not None else []
-    return [sys.executable, "-I", "-u", str(WORKER_SCRIPT), *flag]
+    process a previous worker left running with one of them (see worker.py).  `namespaces`: (bytes, inodes)
+    of each run's private /tmp; `keep`: sandbox paths under /tmp to carry into it; `seccomp_fd`: the filter."""
+    flags = [f"--uids={uids.start}:{uids.stop}"] if uids is not None else []
+    if namespaces is not None:
+        flags.append(f"--namespaces={namespaces[0]}:{namespaces[1]}")
+        if keep:
+            flags.append("--keep=" + ":".join(keep))
+    if seccomp_fd is not None:
+        flags.append(f"--seccomp-fd={seccomp_fd}")
+    return [sys.executable, "-I", "-u", str(WORKER_SCRIPT), *flags]
 
 
 def can_switch_uid() -> bool:
@@ -85,12 +100,26 @@ def traversable_parents(binds: list[str]) -> list[str]:
     return parents
 
 
-def bwrap_command(bwrap: str, *, as_root: bool) -> list[str]:
-    """The bubblewrap prefix for the worker command."""
+def sandbox_binds() -> list[str]:
+    """What the sandbox binds besides the system: the interpreter's prefixes and this package's directory."""
+    return [*_prefixes(), str(RUNNER_DIR)]
+
+
+def binds_under_tmp() -> list[str]:
+    """Bound paths that live under /tmp (a checkout or venv there): each run's own /tmp must show them too."""
+    under = sorted(Path(path) for path in sandbox_binds() if Path(path).is_relative_to("/tmp"))
+    tops = [path for path in under if not any(path != other and path.is_relative_to(other) for other in under)]
+    return [str(path) for path in tops]
+
+
+def bwrap_command(bwrap: str, *, as_root: bool, namespaces: bool = False) -> list[str]:
+    """The bubblewrap prefix for the worker command (`namespaces`: the worker makes private ones per run)."""
     args = [bwrap, "--die-with-parent", "--new-session"]
     if as_root:
         args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
+        if namespaces:
+            args += ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_NET_ADMIN"]
     else:
         args += ["--unshare-all"]
     args += ["--ro-bind", "/usr", "/usr"]
@@ -103,7 +132,7 @@ def bwrap_command(bwrap: str, *, as_root: bool) -> list[str]:
         args += ["--ro-bind-try", path, path]
     # the private /tmp first: a checkout or venv that lives under /tmp is bound on top of it, not hidden by it
     args += ["--size", str(SANDBOX_TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp"]
-    binds = [*_prefixes(), str(RUNNER_DIR)]
+    binds = sandbox_binds()
     for parent in traversable_parents(binds):
         # bubblewrap makes missing parents mode 0700 (e.g. /root/.pyenv): a run's uid could not reach the
         # standard library behind them, so only modules the worker had pre-imported would work.

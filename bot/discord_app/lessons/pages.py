@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.core.lessons import Lesson
 from bot.discord_app.i18n import t
-from bot.discord_app.markdown import MESSAGE_LIMIT, clip, code_block, code_safe
+from bot.discord_app.markdown import MESSAGE_LIMIT, clip, code_block, code_safe, inline_code
 
 PER_PAGE = 8
 LEVELS = {
@@ -40,7 +40,7 @@ def catalogue_page(
     pages = page_count(len(lessons))
     page = min(max(page, 0), pages - 1)
     out = [t(locale, "lessons.header", count=len(lessons))]
-    filters = [f"`{code_safe(clip(x, 40))}`" for x in (tag, level_name(level, locale) if level else None) if x]
+    filters = [inline_code(x, 40) for x in (tag, level_name(level, locale) if level else None) if x]
     if filters:
         out.append("-# " + t(locale, "lessons.filtered", filters=", ".join(filters)))
     if not lessons:

@@ -34,7 +34,7 @@ from bot.discord_app.components import Handled, frozen_view
 from bot.discord_app.context import Interaction, services_of
 from bot.discord_app.errors import report_error, send_ephemeral
 from bot.discord_app.i18n import lesson_locale, t
-from bot.discord_app.markdown import clip, inline_safe
+from bot.discord_app.markdown import clip, inline_code
 from bot.discord_app.quiz.service import LiveQuiz, QuizService
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ async def submit(interaction: Interaction, quiz_id: str, index: int, raw: Answer
     submission = await service.answer(quiz_id, index, interaction.user.id, raw)
     live = service.live[quiz_id]
     locale = lesson_locale(interaction.locale)
-    shown = inline_safe(clip(answer_text(live.game.questions[index], submission.value, locale), 300))
+    shown = inline_code(answer_text(live.game.questions[index], submission.value, locale), 300)
     if live.solo:
         live.interaction = interaction
         await interaction.response.edit_message(content=t(locale, "quiz.solo_answer", answer=shown), view=None)

@@ -11,7 +11,7 @@ from bot.core.lessons import ChoiceQuestion, Lesson, PredictTimeQuestion, Questi
 from bot.core.quiz import AnswerWay, Reveal, answer_key, answer_way, correct_text, offered
 from bot.core.record import RunRecord
 from bot.discord_app.i18n import error_text, t
-from bot.discord_app.markdown import MESSAGE_LIMIT, clip, code_block, code_safe
+from bot.discord_app.markdown import MESSAGE_LIMIT, clip, code_block, code_safe, inline_code
 from bot.discord_app.runs.message import format_line
 
 RUN_LINES = 20  # output lines shown under a reveal
@@ -62,14 +62,14 @@ def _distribution(reveal: Reveal, locale: str) -> str:
         for choice in question.choices:
             key = choice.get()
             mark = " ✔" if key in right else ""
-            parts.append(f"`{clip(choice.get(locale), 40)}`{mark} × {counts.pop(key, 0)}")
+            parts.append(f"{inline_code(choice.get(locale), 40)}{mark} × {counts.pop(key, 0)}")
     elif isinstance(question, PredictTimeQuestion) and question.choices:
         for seconds in question.choices:
             key = answer_key(question, seconds)
             mark = " ✔" if seconds == question.answer else ""
             parts.append(f"`{key}`{mark} × {counts.pop(key, 0)}")
     for key, count in list(counts.items())[:8]:
-        parts.append(f"`{clip(code_safe(key), 60)}` × {count}")
+        parts.append(f"{inline_code(key, 60)} × {count}")
     total = sum(reveal.distribution.values())
     return t(locale, "quiz.distribution", count=total, parts=" · ".join(parts) or "—")
 

@@ -1,9 +1,11 @@
 """The run message: pure functions of a `RunRecord` and what to show (`RunView`), easy to test.
 
-Everything a program printed is made safe (`markdown.code_safe`).  The message always fits Discord's 2000
-characters: the summary under the output is shortened first (timeline, then traceback), then only the last
-output lines are shown with a count of the hidden ones; the full output, with times, is attached as a text
-file when the run ends.
+Everything a program printed is made safe: output and tracebacks sit in code blocks they cannot close
+(`markdown.code_safe`), an exception's text and quoted lines in inline spans they cannot leave
+(`markdown.inline_code`).  The message always fits Discord's 2000 characters: the summary under the output is
+shortened first (timeline, then traceback), then only the last output lines are shown with a count of the
+hidden ones; the full output, with times, is attached as a text file when the run ends.  Timings the program
+reported outside its run are flagged after the total.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from bot.core.lessons import Expect
 from bot.core.record import Line, RunRecord
 from bot.core.timeline import format_offset, render_timeline
 from bot.discord_app.i18n import t
-from bot.discord_app.markdown import MESSAGE_LIMIT, clip, code_block, code_safe, inline_safe, strip_ansi
+from bot.discord_app.markdown import MESSAGE_LIMIT, clip, code_block, code_safe, inline_code, strip_control
 from bot.locales import language_of
-from bot.locales.wording import difference_text, legend
+from bot.locales.wording import difference_text, legend, timings_warning
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,8 @@ def format_line(line: Line, limit: int | None = LINE_LIMIT) -> str:
 
 def output_text(record: RunRecord) -> str:
     """The whole output with times, for the attachment (ANSI removed, nothing clipped)."""
-    lines = [f"{format_offset(x.t)}{'  ' if x.stream == 'stdout' else ' ! '}{strip_ansi(x.text)}" for x in record.lines]
+    marks = {"stdout": "  ", "stderr": " ! "}
+    lines = [f"{format_offset(x.t)}{marks[x.stream]}{strip_control(x.text)}" for x in record.lines]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -85,7 +88,10 @@ class Rendered:
 def _state_line(record: RunRecord, view: RunView) -> str:
     loc = view.locale
     if record.finished is not None:
-        return t(loc, "run.total", status=status_text(record.finished.status, loc), elapsed=record.finished.elapsed)
+        finished = record.finished
+        total = t(loc, "run.total", status=status_text(finished.status, loc), elapsed=finished.elapsed)
+        warning = timings_warning(finished, language_of(loc))
+        return total if warning is None else f"{total} · {warning}"
     if record.queue_position is not None:
         ahead = record.queue_position - 1
         return t(loc, "run.queued", count=ahead) if ahead > 0 else t(loc, "run.queued_next")
@@ -109,7 +115,7 @@ def _expectations(record: RunRecord, view: RunView) -> list[str]:
             t(loc, "run.expected_time", expected=want.seconds, tolerance=want.tolerance, actual=took, mark=mark)
         )
     if verdict.output is not None:
-        detail = difference_text(verdict.output, language_of(loc), lambda x: f"`{inline_safe(x)}`")
+        detail = difference_text(verdict.output, language_of(loc), inline_code)
         lines.append(t(loc, "run.unexpected_output", mark="❌", detail=detail))
     elif verdict.output_ok:
         lines.append(t(loc, "run.expected_output", mark="✅"))
@@ -128,7 +134,7 @@ def _summary_parts(record: RunRecord, view: RunView) -> tuple[list[str], str, st
     if view.restarting and stopped:
         lines.append(t(loc, "run.restarting"))
     if finished.error and not stopped:
-        lines.append(f"`{clip(inline_safe(finished.error), 300)}`")
+        lines.append(inline_code(finished.error, 300))
     if view.expect is not None and not stopped:
         lines.extend(_expectations(record, view))
     for blocked in record.blocked[:3]:
@@ -147,7 +153,7 @@ def _trim_traceback(traceback: str, keep: int) -> str:
 
 def render_run(record: RunRecord, view: RunView, *, final: bool = False, limit: int = MESSAGE_LIMIT) -> Rendered:
     """The run message: header, output block (last lines when long), state or final summary."""
-    header = f"**{clip(strip_ansi(view.lesson_title), 200)}** · `{code_safe(view.example_id)}`"
+    header = f"**{clip(strip_control(view.lesson_title), 200)}** · {inline_code(view.example_id, 100)}"
     if view.continued:
         header += "\n-# " + t(view.locale, "run.continued")
     state = _state_line(record, view)

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import RunnerSettings
 from bot.core.events import Event, Finished, Output
-from bot.core.runner import Run, Runner
+from bot.core.runner import Run, Runner, RunnerLimits
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +69,10 @@ print(os.read(read, 32).decode(), flush=True)
 """
 
 
-def make_settings(**overrides: Any) -> RunnerSettings:
+def make_settings(**overrides: Any) -> RunnerLimits:
     values: dict[str, Any] = {"max_concurrent": 8, "timeout_default": 10.0, "timeout_max": 30.0}
     values.update(overrides)
-    return RunnerSettings(**values)
+    return RunnerLimits(**values)
 
 
 MakeRunner = Callable[..., Awaitable[Runner]]

@@ -128,3 +128,31 @@ async def test_a_burst_of_runs_all_finish(make_runner: MakeRunner) -> None:
     results = await asyncio.wait_for(asyncio.gather(*(collect(run) for run in runs)), 40)
     assert [d.status for _, d in results] == [Status.OK] * 150
     assert [lines(e)[0].text for e, _ in results] == [str(i) for i in range(150)]
+
+
+async def test_a_cancelled_runs_task_ends_cancelled_after_its_finished(make_runner: MakeRunner) -> None:
+    """The owned-task pattern: the run's task re-raises CancelledError once its last event is out."""
+    runner: Runner = await make_runner(max_concurrent=1)
+    running = runner.run("import time\ntime.sleep(30)\n", owner=1)
+    queued = runner.run("print('never')", owner=2)
+    await asyncio.sleep(0.3)
+    assert runner.cancel_owner(1) == 1 and runner.cancel_owner(2) == 1
+    for run in (running, queued):
+        done = await run.wait()
+        assert done.status == Status.CANCELLED
+        assert run._task is not None
+        await asyncio.gather(run._task, return_exceptions=True)
+        assert run._task.cancelled()
+    assert runner.active == 0 and runner.queued == 0
+    assert (await runner.run("print('after')").wait()).status == Status.OK
+
+
+async def test_a_run_cancelled_before_its_task_ran_still_ends(make_runner: MakeRunner) -> None:
+    runner: Runner = await make_runner()
+    run = runner.run("print('x')", owner=5)
+    run.cancel()  # before the task's first step: its body, and its finally, never run
+    done = await asyncio.wait_for(run.wait(), 5)
+    assert done.status == Status.CANCELLED
+    await asyncio.sleep(0)
+    assert runner.active == 0 and len(runner._free_slots) == runner.limits.max_concurrent
+    assert (await runner.run("print('y')", owner=5).wait()).status == Status.OK  # not "busy" forever

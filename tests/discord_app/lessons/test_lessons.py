@@ -21,6 +21,10 @@ async def test_lessons_catalogue_pages_and_filters(make_env):
         assert "Streaming output" in filtered.original.content and "Filler" not in filtered.original.content
         level = await env.fd.slash(alice, "lessons", {"level": "beginner"})
         assert level.original is not None and "(1)" in level.original.content
+        odd = await env.fd.slash(alice, "lessons", {"tag": "x`y\n**z** [a](https://evil.example) " + "w" * 100})
+        assert odd.original is not None
+        shown = next(line for line in odd.original.content.splitlines() if line.startswith("-# filter:"))
+        assert shown.count("`") == 2 and shown.endswith("…`") and "\n" not in shown  # one span, clipped
 
 
 async def test_lesson_sections_buttons_and_run_button(make_env):

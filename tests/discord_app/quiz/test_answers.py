@@ -133,7 +133,7 @@ async def test_several_choices_in_a_menu_and_seconds_on_buttons(quiz_env):
         menu = await env.question(1)
         select = custom_id(menu, r"cq:s:")
         picked = await fd.click(alice, menu, select, values=["1", "0"])
-        assert "Your answer: **gather + create_task**" in reply(picked)
+        assert "Your answer: **`gather + create_task`**" in reply(picked)
         await fd.click(bob, menu, select, values=["2"])
         close_window(env)
         reveal = await env.wait_message("**Question 1/2**")
@@ -141,7 +141,7 @@ async def test_several_choices_in_a_menu_and_seconds_on_buttons(quiz_env):
         buttons = await env.question(2)
         assert [b["label"] for row in buttons.components for b in row["components"]] == ["0.5 s", "1 s"]
         answered = await fd.click(bob, buttons, custom_id(buttons, r"cq:c:\w+:1:0$"))
-        assert "Your answer: **0.5 s**" in reply(answered)
+        assert "Your answer: **`0.5 s`**" in reply(answered)
 
 
 async def test_a_database_fault_is_told_in_general_terms_in_the_member_s_language(quiz_env):

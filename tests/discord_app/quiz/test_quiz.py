@@ -25,12 +25,12 @@ async def test_group_quiz_scores_distribution_and_predict_then_run(quiz_env):
 
         first = await fd.click(alice, q1, right)
         assert first.original is not None and first.original.ephemeral
-        assert "Your answer: **0.3 s**" in first.original.content
+        assert "Your answer: **`0.3 s`**" in first.original.content
         again = await fd.click(alice, q1, right)  # the same answer twice: still one answer
         assert again.original is not None and again.original.ephemeral
         await fd.click(bob, q1, slow)
         changed = await fd.click(bob, q1, right)  # bob changes his mind
-        assert changed.original is not None and "changed to **0.3 s**" in changed.original.content
+        assert changed.original is not None and "changed to **`0.3 s`**" in changed.original.content
         await fd.click(carol, q1, wrong)
         tip = await fd.click(dave, q1, hint)
         assert tip.original is not None and tip.original.ephemeral and "look at the sleep" in tip.original.content

@@ -9,7 +9,7 @@ from bot.core.events import Finished, LoopBlocked, Output, Queued, Started, Stat
 from bot.core.lessons import ElapsedExpect, Expect, Text
 from bot.core.record import RunRecord
 from bot.discord_app.i18n import t
-from bot.discord_app.markdown import MESSAGE_LIMIT, code_safe, strip_ansi
+from bot.discord_app.markdown import MESSAGE_LIMIT, code_safe, strip_control
 from bot.discord_app.runs.message import RunView, render_run
 
 VIEW = RunView(lesson_title="Two tasks", example_id="two-tasks", locale="en")
@@ -20,7 +20,7 @@ def _code_blocks_balanced(content: str) -> bool:
 
 
 def test_ansi_and_controls_removed():
-    assert strip_ansi("\x1b[31mred\x1b[0m \x1b]0;title\x07ok\x1b[2K\r") == "red ok"
+    assert strip_control("\x1b[31mred\x1b[0m \x1b]0;title\x07ok\x1b[2K\r") == "red ok"
     assert "\x1b" not in code_safe("\x1b[1;32m```\x1b[0m")
 
 
@@ -131,3 +131,29 @@ def test_chinese_member_gets_a_chinese_summary_and_timeline_legend():
     en = render_run(record, RunView("T", "ex", "en", expect), final=True).content
     assert "x cancelled" in en and "▓ event loop blocked" in en
     assert "Output differs from the expected ❌ — output ended early: expected 2 lines, got 1" in en
+
+
+HOSTILE_ERROR = (
+    "boom`\n[click here](https://evil.example) ``` @everyone \x1b]8;;https://x\x07link\x1b]8;;\x07 \x1b[31mred"
+)
+
+
+def test_an_exception_message_stays_in_its_span_in_the_run_message():
+    record = RunRecord.from_events(
+        [Started(), Output("stdout", "fine", 0.1), Finished(Status.ERROR, 0.2, exit_code=1, error=HOSTILE_ERROR)]
+    )
+    content = render_run(record, VIEW, final=True).content
+    error_line = next(line for line in content.splitlines() if "boom" in line)
+    assert error_line.count("`") == 2 and error_line.startswith("`") and error_line.endswith("`")
+    assert "https://evil.example" not in content.replace(error_line, "")
+    assert _code_blocks_balanced(content)
+
+
+def test_untrusted_timings_are_said_in_both_languages():
+    record = RunRecord.from_events([Started(), Finished(Status.OK, 0.5, exit_code=0, timings_trusted=False)])
+    english = render_run(record, VIEW, final=True).content
+    chinese = render_run(record, RunView("Two tasks", "two-tasks", "zh-CN"), final=True).content
+    assert t("en", "run.timings_untrusted") in english and "timings not trusted" in english
+    assert t("zh-CN", "run.timings_untrusted") in chinese and "计时不可信" in chinese
+    trusted = RunRecord.from_events([Started(), Finished(Status.OK, 0.5, exit_code=0)])
+    assert "timings not trusted" not in render_run(trusted, VIEW, final=True).content
