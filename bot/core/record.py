@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.events import Event, Finished, LoopBlocked, Output, Queued, Started, Status, Stream, TaskEvent
 from bot.core.lessons import ElapsedExpect, Example, Expect, Text
+from bot.core.versions import Pythons
 
 log = logging.getLogger(__name__)
 
@@ -199,11 +200,22 @@ def run_name(example: Example) -> str:
     return f"{example.id}.py"
 
 
+@runtime_checkable
+class OffersPythons(Protocol):
+    """A runner that says which Python versions it has (`bot.core.runner.Runner` does)."""
+
+    @property
+    def pythons(self) -> Pythons: ...
+
+
 def start_run(
     runner: ExampleRunner, example: Example, *, owner: int | None = None, python: str | None = None
 ) -> RunHandle:
-    """Admit a run of `example` on the `python` version (None: the runner's default); raises `RunnerError` (busy,
-    queue full, shutting down, no such Python) before anything runs."""
+    """Admit a run of `example` on the `python` version (None: the runner's default, or for an example that
+    declares `versions`, the one `Pythons.for_example` picks); raises `RunnerError` (busy, queue full, shutting
+    down, no such Python) before anything runs."""
+    if python is None and example.versions and isinstance(runner, OffersPythons):
+        python = runner.pythons.for_example(example.versions)
     return runner.run(example.code, name=run_name(example), timeout=example.timeout, owner=owner, python=python)
 
 
