@@ -51,24 +51,14 @@ DEATH_DRAIN = 0.2  # when the worker dies, seconds to read what its runs printed
 class Run:
     """One submitted program: an async iterator of its events (`async for event in run`)."""
 
-    def __init__(
-        self,
-        runner: Runner,
-        run_id: int,
-        code: str,
-        name: str,
-        timeout: float,
-        owner: int | None,
-        python: str = "",
-        group: int | None = None,
-    ) -> None:
+    def __init__(self, runner: Runner, run_id: int, code: str, name: str, timeout: float, owner: int | None) -> None:
         self.id = run_id
         self.owner = owner
         self.name = name
         self.code = code
         self.timeout = timeout
-        self.python = python  # the Python version it runs on ("3.12")
-        self.group = group if group is not None else run_id  # the runs admitted together share it
+        self.python = ""  # the Python version it runs on ("3.12")
+        self.group = run_id  # the runs admitted together (`run_versions`) share it
         self.result: Finished | None = None
         self._runner = runner
         self._events: asyncio.Queue[Event] = asyncio.Queue()
@@ -288,7 +278,8 @@ class Runner:
         lim = self.limits
         timeout = min(timeout if timeout is not None else lim.timeout_default, lim.timeout_max)
         self._next_id += 1
-        run = Run(self, self._next_id, code, name, timeout, owner, python, group)
+        run = Run(self, self._next_id, code, name, timeout, owner)
+        run.python, run.group = python, group if group is not None else run.id
         self._runs[run.id] = run
         if len(self._running) < lim.max_concurrent and not self._waiting:
             self._running.add(run)

@@ -18,6 +18,17 @@ from .conftest import MakeRunner, collect, lines, run_uid_processes
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="per-run uids, namespaces and cgroups need root")
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
+# What a program's /proc/self/status says inside the sandbox (the kernel probes of test_hostile_kernel.py):
+# no capabilities at all, no-new-privileges, a seccomp filter.
+CONTAINED = {
+    "CapEff": "0" * 16,
+    "CapPrm": "0" * 16,
+    "CapInh": "0" * 16,
+    "CapAmb": "0" * 16,
+    "NoNewPrivs": "1",
+    "Seccomp": "2",
+}
+
 # Small limits keep every hostile test short (the CI budget) while the limits still bite.
 HOSTILE = {"timeout_default": 5.0, "timeout_max": 10.0, "memory_mb": 96, "processes": 32, "tmp_mb": 8}
 

@@ -26,7 +26,7 @@ from bot.core.runner.sandbox import RUNNER_DIR
 from bot.core.versions import PythonUnavailable
 
 from .conftest import MakeRunner, collect, lines
-from .hostile import HOSTILE, assert_host_clean, host_shm_ids, needs_bwrap, needs_root
+from .hostile import CONTAINED, HOSTILE, assert_host_clean, host_shm_ids, needs_bwrap, needs_root
 from .test_hostile_containment import MANY_HOGS
 from .test_hostile_kernel import PROBE
 
@@ -88,14 +88,6 @@ async def test_each_version_runs_on_its_own_interpreter(multi: Runner) -> None:
     assert (await multi.run(VERSION, python=f"python{other(multi)}").wait()).status == Status.OK  # typed forms
 
 
-CONTAINED = {  # what the kernel probe of the sandbox tests (test_hostile_kernel.py) must see on every version
-    "CapEff": "0" * 16,
-    "CapPrm": "0" * 16,
-    "CapInh": "0" * 16,
-    "CapAmb": "0" * 16,
-    "NoNewPrivs": "1",
-    "Seccomp": "2",
-}
 WHERE = "import os\nprint(os.getuid())\nprint(open('/proc/self/cgroup').read().replace(chr(10), ' '))\n"
 
 
