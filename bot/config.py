@@ -24,7 +24,7 @@ from bot.core.review.cards import ScheduleSettings
 from bot.core.review.service import LearningSettings
 from bot.core.runner.limits import RunnerLimits
 from bot.core.versions import normalize
-from bot.core.yamlsource import describe_validation_error, load_yaml
+from bot.core.yamlsource import describe_validation_error, load_yaml, rule_error
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +69,10 @@ class RunnerSettings(_Section):
     @field_validator("pythons")
     @classmethod
     def _interpreters(cls, value: Literal["auto"] | list[str]) -> Literal["auto"] | list[str]:
-        for entry in value if isinstance(value, list) else ():
+        for index, entry in enumerate(value if isinstance(value, list) else ()):
             if normalize(entry) is None and not entry.startswith("/"):
-                raise ValueError(f"{entry!r} is neither a version (3.12) nor the absolute path of an interpreter")
+                reason = f"{entry!r} is neither a version (3.12) nor the absolute path of an interpreter"
+                raise rule_error(reason, str(index))
         return value
 
     def concurrency(self) -> int:
