@@ -5,9 +5,10 @@ a front-end.  Nothing else in the package builds shared resources.
 
     corobot [--config PATH] [--lessons DIR] [--locale L] [--log-level LEVEL] COMMAND
       console                                  interactive terminal (default without DISCORD_TOKEN)
-      run LESSON[/EXAMPLE] [--json] [--width N] run one example; exit 0 only when it ends ok
+      run LESSON[/EXAMPLE] [--json] [--width N] [--python 3.12]
+                                               run one example; exit 0 only when it ends ok
       lessons list [--json]                    lessons in prerequisite order with their example ids
-      lessons check [DIR] [--require-locales en,zh-CN]
+      lessons check [DIR] [--require-locales en,zh-CN] [--require-pythons 3.11,3.12,3.13]
       lessons schema [--output PATH]
       discord                                  the Discord bot (default when DISCORD_TOKEN is set)
       runner-node                              run examples for the bot processes (cluster.redis_url)
@@ -42,14 +43,19 @@ from bot.composition import (
 )
 from bot.config import Settings, discord_token, load_settings
 from bot.console import ConsoleApp, show_run
+from bot.console.compare import show_comparison
 from bot.console.ports import resolve, unknown_message
 from bot.core.catalog import Catalog
 from bot.core.check import check_lessons
+from bot.core.compare import record_comparison, versions_for
 from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExample, UnknownLesson
 from bot.core.events import Event, Status, event_to_dict
 from bot.core.lessons import Example, Lesson
 from bot.core.record import record_run
+from bot.core.review.service import Learning
+from bot.core.runs import RunnerLike
 from bot.core.schema import write_schema
+from bot.core.versions import normalize, version_tuple
 from bot.locales.wording import failure_text
 from bot.storage.faults import redact
 from bot.storage.sql import SqlStorage
@@ -94,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("ref", metavar="LESSON_ID[/EXAMPLE_ID]", help="a lesson id, optionally /example id")
     run.add_argument("--json", action="store_true", help="one JSON object per event per line")
     run.add_argument("--width", type=int, default=60, help="timeline width in columns (default 60)")
+    run.add_argument(
+        "--python",
+        metavar="VERSION",
+        help="the Python version to run on, e.g. 3.12 (default: corobot's own; a version comparison runs on each)",
+    )
     lessons = commands.add_parser("lessons", parents=[common], help="list, check or describe lessons")
     lesson_commands = lessons.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
     listing = lesson_commands.add_parser("list", parents=[common], help="lessons in prerequisite order")
@@ -102,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("dir", nargs="?", type=Path, help="lessons folder (default: the configured one)")
     check.add_argument(
         "--require-locales", default="", metavar="LOCALES", help="comma-separated, e.g. en,zh-CN: texts must have them"
+    )
+    check.add_argument(
+        "--require-pythons",
+        default="",
+        metavar="VERSIONS",
+        help="comma-separated, e.g. 3.11,3.12,3.13: fail unless the runner has each (CI: no version silently skipped)",
     )
     schema = lesson_commands.add_parser("schema", parents=[common], help="write the lesson JSON schema")
     schema.add_argument("--output", type=Path, default=DEFAULT_SCHEMA, help=f"default: {DEFAULT_SCHEMA}")
@@ -204,15 +221,24 @@ def lesson_cache_dir(settings: Settings) -> Path:
     return settings.data_dir / "cache"
 
 
+def build_learning(settings: Settings, storage: SqlStorage, catalog: Catalog) -> Learning:
+    """Spaced review, the path and streaks over the storage and the catalog (`review:` settings)."""
+    return Learning(storage, catalog, settings.review.learning())
+
+
 async def _console(settings: Settings) -> int:
     catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     storage = open_storage(settings)
     await storage.open()
     try:
+        learning = build_learning(settings, storage, catalog)
+        await learning.reconcile()  # cards follow lesson edits made while corobot was stopped
+        await learning.prune()
         async with AsyncExitStack() as stack:
             runner = await open_runner(settings, stack, open_redis(settings, stack, "console"))
-            app = ConsoleApp(catalog, runner, locale=settings.locale, storage=storage)
-            watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
+            app = ConsoleApp(catalog, runner, locale=settings.locale, storage=storage, learning=learning)
+            # hot reload (strong ref); review cards follow each change
+            watcher = asyncio.create_task(catalog.watch(on_change=learning.lessons_changed), name="lesson-watcher")
             loop = asyncio.get_running_loop()
             with suppress(NotImplementedError, RuntimeError):  # not the main thread / not Unix
                 loop.add_signal_handler(signal.SIGINT, app.interrupt)
@@ -235,20 +261,50 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     lesson, example = _resolve(catalog, args.ref, settings.locale)
-    if not lesson.supported():
-        raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
     async with AsyncExitStack() as stack:
         runner = await open_runner(settings, stack, open_redis(settings, stack, "run"))
+        versions = versions_for(example, runner.pythons, args.python)
+        for version in versions:
+            if not lesson.supported(version_tuple(version)):
+                release = runner.pythons.release(version)
+                raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {release}")
+        console = Console(highlight=False)
+        if len(versions) > 1:
+            return await _compare(args, settings, runner, lesson, example, versions, console)
         if args.json:
 
             def emit(event: Event) -> None:
                 print(json.dumps(event_to_dict(event), ensure_ascii=False), flush=True)
 
-            record = await record_run(runner, example, on_event=emit)
+            record = await record_run(runner, example, python=versions[0], on_event=emit)
         else:
-            console = Console(highlight=False)
-            record = await show_run(console, runner, lesson, example, settings.locale, width=args.width)
+            record = await show_run(
+                console, runner, lesson, example, settings.locale, width=args.width, python=versions[0]
+            )
     return 0 if record.status == Status.OK else 1
+
+
+async def _compare(
+    args: argparse.Namespace,
+    settings: Settings,
+    runner: RunnerLike,
+    lesson: Lesson,
+    example: Example,
+    versions: list[str],
+    console: Console,
+) -> int:
+    """A version comparison: exit 0 only when every run ends ok.  With --json each event carries `python`."""
+    if args.json:
+
+        def emit(version: str, event: Event) -> None:
+            print(json.dumps({**event_to_dict(event), "python": version}, ensure_ascii=False), flush=True)
+
+        comparison = await record_comparison(runner, example, versions, on_event=emit)
+    else:
+        locale, width = settings.locale, args.width
+        comparison = await show_comparison(console, runner, lesson, example, versions, locale, width=width)
+    overall = comparison.overall()
+    return 0 if overall is not None and overall.status == Status.OK else 1
 
 
 def _cmd_lessons(args: argparse.Namespace, settings: Settings) -> int:
@@ -296,11 +352,19 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     # check_lessons loads it and reports every error itself
     catalog = _catalog(root, load=False, cache_dir=lesson_cache_dir(settings))
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
+    required = [part.strip() for part in args.require_pythons.split(",") if part.strip()]
     async with AsyncExitStack() as stack:
         runner = await open_runner(settings, stack, open_redis(settings, stack, "check"))
+        pythons = runner.pythons
+        print(f"runner: {pythons.describe()}", flush=True)
+        reasons = {u.name: u.reason for u in pythons.unavailable}
+        missing = [v for v in required if normalize(v) not in pythons]
+        for version in missing:
+            why = reasons.get(normalize(version) or version, "not found (pyenv versions, python3.N on PATH)")
+            print(f"FAIL  python {version} is required (--require-pythons) but unavailable: {why}", flush=True)
         describe = functools.partial(failure_text, locale=settings.locale)
-        summary = await check_lessons(catalog, runner, require_locales=locales, describe=describe)
-    return summary.exit_code
+        summary = await check_lessons(catalog, runner, require_locales=locales, describe=describe, pythons=pythons)
+    return 1 if missing else summary.exit_code
 
 
 def _lessons_schema(args: argparse.Namespace, settings: Settings) -> int:
@@ -331,18 +395,22 @@ async def _discord(settings: Settings) -> int:
     except StorageError as exc:
         raise CommandError(" ".join(str(exc).split())) from None  # one line, names the file; exit 2
     try:
+        learning = build_learning(settings, storage, catalog)
+        await learning.reconcile()  # cards follow lesson edits made while corobot was stopped
+        await learning.prune()
         async with AsyncExitStack() as stack:
             ops = await open_ops(settings, stack, "bot")
             metrics = ops[0] if ops is not None else None
             redis = open_redis(settings, stack, "bot")
             quotas = start_quotas(settings) if redis is not None else []
             runner = await open_runner(settings, stack, redis, metrics=metrics, quotas=quotas)
-            options: dict[str, Any] = {"peers": await open_peers(settings, stack, redis)}
+            options: dict[str, Any] = {"peers": await open_peers(settings, stack, redis), "learning": learning}
             if metrics is not None:
                 options["http_trace"] = metrics.rest_trace()
                 storage_metrics(metrics, storage)
             on_bot = functools.partial(bot_checks, ops[1], redis, storage) if ops is not None else None
-            watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
+            # hot reload (strong ref); review cards follow each change
+            watcher = asyncio.create_task(catalog.watch(on_change=learning.lessons_changed), name="lesson-watcher")
             try:
                 return await run_discord(settings, token, catalog, runner, storage, on_bot=on_bot, **options)
             finally:

@@ -23,7 +23,7 @@ from bot.storage.sql import SqlStorage
 if TYPE_CHECKING:  # imported by the functions that use them
     from redis.asyncio import Redis
 
-    from bot.cluster.remote import WindowQuota
+    from bot.cluster.admission import WindowQuota
     from bot.discord_app.client import CorobotBot
     from bot.ops.metrics import Metrics
     from bot.ops.server import OpsServer
@@ -113,7 +113,7 @@ async def open_peers(settings: Settings, stack: AsyncExitStack, redis: Redis | N
 
 def start_quotas(settings: Settings) -> list[WindowQuota]:
     """Several bot processes: the members' start rate limit counted in Redis, across all of them."""
-    from bot.cluster.remote import WindowQuota
+    from bot.cluster.admission import WindowQuota
 
     rate = settings.discord.rate_limit
     return [WindowQuota("starts", rate.runs, rate.per_seconds)]

@@ -33,6 +33,7 @@ from bot.cluster.node_state import Held, InFlight, NodeState, NodeStats
 from bot.cluster.node_upkeep import Upkeep
 from bot.cluster.request import BadRequest, RunRequest
 from bot.cluster.streams import entries
+from bot.cluster.view import pythons_to_json
 from bot.core.events import Event, Finished, Queued, Started, Status, event_to_dict
 from bot.core.runner import Run, Runner
 from bot.core.tasks import OwnedTasks
@@ -75,6 +76,7 @@ class RunnerNode:
             dead_after=dead_after,
             prefetch=prefetch,
             runner_description=runner.describe(),
+            pythons=pythons_to_json(runner.pythons),
         )
         self.redis = redis
         self.keys = keys
@@ -232,10 +234,8 @@ class RunnerNode:
     async def _start_script(self, held: Held, request: RunRequest) -> bool:
         k = self.keys
         hold = int((min(request.timeout, self.runner.limits.timeout_max) + HOLD_MARGIN) * 1000)
-        started = await self.scripts.start(
-            keys=[k.queue, k.running, k.run(request.run_id), k.requests, k.user(request.owner)],
-            args=[request.run_id, self.node_id, held.entry_id, GROUP, hold],
-        )
+        args: list[str | int] = [request.run_id, self.node_id, held.entry_id, GROUP, hold, k.tag]
+        started = await self.scripts.start(keys=[k.queue, k.running, k.requests], args=args)
         return int(started) > 0
 
     async def _take(self, held: Held, request: RunRequest) -> InFlight | None:
@@ -321,8 +321,7 @@ class RunnerNode:
         event = out.event
         assert isinstance(event, Finished)
         done = await self.scripts.finish(
-            keys=[k.running, k.run(request.run_id), k.user(request.owner), request.reply],
-            args=[request.run_id, self.node_id, _json(event), INBOX_BOUND],
+            keys=[k.running, request.reply], args=[request.run_id, self.node_id, _json(event), INBOX_BOUND, k.tag]
         )
         self._forget(out.flight)
         self.stats.runs[str(event.status)] += 1

@@ -65,6 +65,7 @@ class NodeState:
         dead_after: float,
         prefetch: int,
         runner_description: str,
+        pythons: str = "",
     ) -> None:
         self.redis = redis
         self.keys = keys
@@ -77,6 +78,7 @@ class NodeState:
         self.dead_after = dead_after
         self.prefetch = prefetch
         self.runner_description = runner_description
+        self.pythons = pythons  # the runner's Python versions, as JSON (bot processes offer what all nodes have)
         self.stats = NodeStats()
         self.held: deque[Held] = deque()
         self.inflight: dict[int, InFlight] = {}
@@ -110,4 +112,5 @@ class NodeState:
             "active": str(len(self.inflight)),
             "held": str(len(self.held)),
             "runner": self.runner_description,
+            "pythons": self.pythons,
         }

@@ -16,53 +16,33 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Sequence
 from types import TracebackType
-from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.cluster.admission import Admission, WindowQuota
 from bot.cluster.keys import Keys
 from bot.cluster.remote_run import RemoteRun
-from bot.cluster.request import RunRequest
 from bot.cluster.scripts import Scripts, text
 from bot.cluster.streams import entries
-from bot.core.errors import QueueFull, QuotaExceeded, RunnerClosed, RunnerError, RunnersUnavailable, UserBusy
+from bot.cluster.view import ClusterView, common_pythons, pythons_from_json
+from bot.core.errors import RunnerClosed, RunnerError, RunnersUnavailable, UserBusy
 from bot.core.events import Finished, Status
 from bot.core.runner.limits import RunnerLimits
+from bot.core.runner.pythons import own_interpreter
 from bot.core.tasks import OwnedTasks
+from bot.core.versions import Pythons
 from bot.core.wire import EventReader
 
 log = logging.getLogger(__name__)
 
 INBOX_BOUND = 100_000  # entries an inbox keeps (approximately) if its reader falls behind
-QUEUE_HOLD = 3600.0  # seconds a queued run may hold its member's slot before Redis forgets it
 RUN_GRACE = 10.0  # seconds past a run's timeout (plus dead_after) before a silent node's run is ended here
 CANCEL_GRACE = 5.0  # seconds a node has to confirm a stop
 GONE_POLLS = 3  # polls finding a queued run nowhere before it counts as lost
 READ_BLOCK_MS = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class WindowQuota:
-    """At most `limit` run starts per member in any `per_seconds` window, across every bot process."""
-
-    name: str
-    limit: int
-    per_seconds: float
-
-
-@dataclass(slots=True)
-class ClusterView:
-    """What the last heartbeat saw of the whole cluster (for `describe`, metrics and health)."""
-
-    nodes: dict[str, float] = field(default_factory=dict)  # live node -> seconds since its heartbeat
-    capacity: int = 0
-    queue_depth: int = 0
-    running: int = 0
-    seen_at: float = 0.0  # monotonic; 0 = never
 
 
 class RemoteRunner:
@@ -85,6 +65,7 @@ class RemoteRunner:
         self.quotas = quotas
         self.where = where
         self.scripts = Scripts.register(redis)
+        self.admission = Admission(self.scripts, keys, limits, quotas, dead_after, where)
         self.view = ClusterView()
         self.process = ""
         self.inbox = ""
@@ -162,110 +143,136 @@ class RemoteRunner:
         return sum(1 for r in self._runs.values() if r.state in ("admitting", "queued"))
 
     # -- admission -------------------------------------------------------------------------------------
-    def check_admission(self, owner: int | None = None) -> None:
+    @property
+    def pythons(self) -> Pythons:
+        """The versions every live runner node offers (this process's own interpreter until a node said)."""
+        return self.view.pythons or Pythons.single(own_interpreter().release)
+
+    def check_admission(self, owner: int | None = None, runs: int = 1) -> None:
         """What this process can tell without asking Redis; `submit` is the authority."""
         if self._closed or not self._started:
             raise RunnerClosed()
         if owner is not None:
-            mine = sum(1 for r in self._runs.values() if r.owner == owner and not r.done)
-            if mine >= self.limits.per_user:
+            mine = {r.group for r in self._runs.values() if r.owner == owner and not r.done}
+            if len(mine) >= self.limits.per_user:
                 raise UserBusy(self.limits.per_user)
 
     def run(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        python: str | None = None,
     ) -> RemoteRun:
         """The handle at once; admission happens in the background (a refusal is raised by its iterator)."""
-        handle = self._new(code, name, timeout, owner)
-        self._tasks.spawn(self._admit_later(handle), name=f"corobot-admit-{handle.id}")
-        return handle
+        handles = self._new(code, name, timeout, owner, [self.pythons.resolve(python)])
+        self._tasks.spawn(self._admit_later(handles), name=f"corobot-admit-{handles[0].id}")
+        return handles[0]
+
+    def run_versions(
+        self,
+        code: str,
+        pythons: Sequence[str],
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+    ) -> list[RemoteRun]:
+        handles = self._new(code, name, timeout, owner, [self.pythons.resolve(p) for p in pythons])
+        self._tasks.spawn(self._admit_later(handles), name=f"corobot-admit-{handles[0].id}")
+        return handles
 
     def submit(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        python: str | None = None,
     ) -> Awaitable[RemoteRun]:
-        """Admit now (raises `UserBusy`, `QueueFull`, `QuotaExceeded`, `RunnersUnavailable`, `RunnerClosed`)."""
-        return self._submit(self._new(code, name, timeout, owner))
+        """Admit now (raises `UserBusy`, `QueueFull`, `QuotaExceeded`, `RunnersUnavailable`, `RunnerClosed`,
+        `PythonUnavailable`)."""
+        return self._submit_one(self._new(code, name, timeout, owner, [self.pythons.resolve(python)]))
 
-    async def _submit(self, handle: RemoteRun) -> RemoteRun:
+    def submit_versions(
+        self,
+        code: str,
+        pythons: Sequence[str],
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+    ) -> Awaitable[list[RemoteRun]]:
+        return self._submit(self._new(code, name, timeout, owner, [self.pythons.resolve(p) for p in pythons]))
+
+    async def _submit_one(self, handles: list[RemoteRun]) -> RemoteRun:
+        return (await self._submit(handles))[0]
+
+    async def _submit(self, handles: list[RemoteRun]) -> list[RemoteRun]:
         try:
-            await self._admit(handle)
+            await self._admit(handles)
         except asyncio.CancelledError:
-            handle.cancel()  # it may be in the queue already: take it out
+            for handle in handles:
+                handle.cancel()  # they may be in the queue already: take them out
             raise
         except BaseException:
-            self._forget(handle)
+            for handle in handles:
+                self._forget(handle)
             raise
-        return handle
+        return handles
 
     def cancel_owner(self, owner: int) -> int:
         runs = [r for r in self._runs.values() if r.owner == owner and not r.done]
         for run in runs:
             run.cancel()
-        return len(runs)
+        return len({r.group for r in runs})
 
-    def _new(self, code: str, name: str, timeout: float | None, owner: int | None) -> RemoteRun:
+    def _new(
+        self, code: str, name: str, timeout: float | None, owner: int | None, versions: list[str]
+    ) -> list[RemoteRun]:
         if self._closed or not self._started:
             raise RunnerClosed()
         lim = self.limits
         timeout = min(timeout if timeout is not None else lim.timeout_default, lim.timeout_max)
-        self._next += 1
-        run_id = self._id_base + self._next
         reader = self._readers.get(timeout)
         if reader is None:
             reader = self._readers[timeout] = EventReader(max_t=timeout + RUN_GRACE + self.dead_after)
-        handle = RemoteRun(run_id, code, name, timeout, owner, lim, reader, self._on_cancel)
-        self._runs[run_id] = handle
-        return handle
+        handles: list[RemoteRun] = []
+        for version in versions:
+            self._next += 1
+            run_id = self._id_base + self._next
+            handle = RemoteRun(run_id, code, name, timeout, owner, lim, reader, self._on_cancel)
+            handle.python = version
+            handle.group = handles[0].id if handles else run_id
+            self._runs[run_id] = handle
+            handles.append(handle)
+        return handles
 
-    async def _admit_later(self, handle: RemoteRun) -> None:
+    async def _admit_later(self, handles: list[RemoteRun]) -> None:
         try:
-            await self._admit(handle)
+            await self._admit(handles)
         except RunnerError as exc:
-            handle.refuse(exc)
-            self._forget(handle)
+            for handle in handles:
+                handle.refuse(exc)
+                self._forget(handle)
 
-    async def _admit(self, handle: RemoteRun) -> None:
+    async def _admit(self, handles: list[RemoteRun]) -> None:
         if self._closed:
             raise RunnerClosed()
-        request = RunRequest(handle.id, handle.code, handle.name, handle.timeout, handle.owner, self.inbox)
-        quotas = self.quotas if handle.owner is not None else ()
-        k = self.keys
-        keys = [k.queue, k.ticket, k.requests, k.user(handle.owner), k.nodes, k.capacity, k.running, k.run(handle.id)]
-        keys += [k.quota(q.name, handle.owner) for q in quotas if handle.owner is not None]
-        args: list[Any] = [
-            handle.id,
-            "" if handle.owner is None else handle.owner,
-            self.limits.per_user,
-            self.limits.queue_size,
-            int(self.dead_after * 1000),
-            int(QUEUE_HOLD * 1000),
-            self.inbox,
-            repr(handle.timeout),
-            len(quotas),
-        ]
-        for quota in quotas:
-            args += [quota.limit, int(quota.per_seconds * 1000)]
-        args += request.fields()
         try:
-            reply = await self.scripts.admit(keys=keys, args=args)
-        except RedisError as exc:
-            self._note_redis(exc)
-            raise RunnersUnavailable(f"cannot reach Redis at {self.where}: {exc}") from None
+            places = await self.admission.admit(handles, self.inbox)
+        except RunnersUnavailable as exc:
+            self._note_redis(RedisError(exc.detail) if exc.detail.startswith("cannot reach") else None)
+            raise
         self._note_redis(None)
-        verdict = text(reply[0])
-        if verdict == "ok":
+        for handle, place in zip(handles, places, strict=True):
             handle.state = "queued"
-            handle.queued_at(int(reply[1]))
+            handle.queued_at(place)
             if handle.cancel_requested:
                 self._tasks.spawn(self._cancel(handle), name=f"corobot-cancel-{handle.id}")
-            return
-        if verdict == "busy":
-            raise UserBusy(self.limits.per_user)
-        if verdict == "full":
-            raise QueueFull(self.limits.queue_size)
-        if verdict == "quota":
-            quota = quotas[int(reply[1]) - 1]
-            raise QuotaExceeded(quota.limit, quota.per_seconds, int(reply[2]) / 1000)
-        raise RunnersUnavailable(f"no runner node has sent a heartbeat in the last {self.dead_after:g} s")
 
     def _note_redis(self, error: RedisError | None) -> None:
         if error is not None and not self._redis_down:
@@ -283,9 +290,7 @@ class RemoteRunner:
     async def _cancel(self, handle: RemoteRun) -> None:
         k = self.keys
         try:
-            reply = await self.scripts.cancel(
-                keys=[k.queue, k.running, k.run(handle.id), k.user(handle.owner)], args=[handle.id, k.control("")]
-            )
+            reply = await self.scripts.cancel(keys=[k.queue, k.running], args=[handle.id, k.control(""), k.tag])
         except RedisError as exc:
             log.warning("run %s: cannot reach Redis to stop it (%s); ending it here", handle.id, exc)
             handle.end(Status.CANCELLED, "stopped here; the runner could not be reached to confirm")
@@ -307,9 +312,7 @@ class RemoteRunner:
     async def _release(self, handle: RemoteRun) -> None:
         k = self.keys
         try:
-            await self.scripts.abandon(
-                keys=[k.queue, k.running, k.run(handle.id), k.user(handle.owner)], args=[handle.id, k.control("")]
-            )
+            await self.scripts.abandon(keys=[k.queue, k.running], args=[handle.id, k.control(""), k.tag])
         except RedisError as exc:
             log.warning("run %s: could not release it in Redis (%s); it expires by itself", handle.id, exc)
 
@@ -391,11 +394,18 @@ class RemoteRunner:
             (seconds, micros), nodes, capacity, depth, running = await pipe.execute()
         now_ms = int(seconds) * 1000 + int(micros) // 1000
         alive = {str(n): (now_ms - score) / 1000 for n, score in nodes if now_ms - score <= self.dead_after * 1000}
+        offers = []
+        if alive:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for node in alive:
+                    pipe.hget(k.node(node), "pythons")
+                offers = [p for p in map(pythons_from_json, await pipe.execute()) if p is not None]
         self.view = ClusterView(
             nodes=alive,
             capacity=sum(int(capacity.get(n, 0)) for n in alive),
             queue_depth=int(depth),
             running=int(running),
+            pythons=common_pythons(offers) or self.view.pythons,
             seen_at=time.monotonic(),
         )
 

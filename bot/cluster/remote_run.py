@@ -47,6 +47,8 @@ class RemoteRun:
         self.name = name
         self.timeout = timeout
         self.owner = owner
+        self.python = ""  # the Python version it asked for
+        self.group = run_id  # the runs admitted together (a version comparison) share the first one's id
         self.result: Finished | None = None
         self.state = "admitting"  # -> queued -> running -> done
         self.node: str | None = None

@@ -31,47 +31,85 @@ local function free_slots(nodes_key, capacity_key, running_key, now, dead_after)
 end
 """
 
-# KEYS: queue, ticket, requests, user, nodes, capacity, running, run, quota keys...
-# ARGV: run, owner ('' = none), per_user, queue_size, dead_after ms, hold ms, reply, timeout s, quota count,
-#       (limit, window ms) per quota, then the request's fields (name, value, ...)
+# A run's end, wherever it happens (FINISH, CANCEL of a queued run, ABANDON, REAP): its record goes, and its
+# member's slot comes back -- once the last run of its group ended (the runs of one version comparison, admitted
+# together, hold one slot).  false: the run had no record (already released).
+RELEASE = """
+local function release(tag, run)
+  local run_key = tag .. ':run:' .. run
+  local info = redis.call('HMGET', run_key, 'owner', 'group')
+  if redis.call('DEL', run_key) == 0 then return false end
+  local owner, group = info[1], info[2]
+  if not group or group == '' then group = run end
+  if group ~= run then
+    local group_key = tag .. ':group:' .. group
+    if redis.call('HINCRBY', group_key, 'left', -1) > 0 then return true end
+    redis.call('DEL', group_key)
+  end
+  if owner and owner ~= '' then redis.call('ZREM', tag .. ':user:' .. owner, group) end
+  return true
+end
+"""
+
+# KEYS: queue, ticket, requests, user, nodes, capacity, running, quota keys...
+# ARGV: group (the first run's id), owner ('' = none), per_user, queue_size, dead_after ms, hold ms, reply,
+#       timeout s, key tag, quota count, (limit, window ms) per quota, run count, then per run: its id, its
+#       field count, its request's fields (name, value, ...).
+# All the runs or none: {'ok', place, place, ...} (see CAPACITY), {'nodes'}, {'busy'}, {'full'},
+# {'quota', which, retry ms}.  The runs hold one slot of their member's (the group), count as one start.
 ADMIT = (
     NOW
     + CAPACITY
     + """
-local run, owner = ARGV[1], ARGV[2]
-local dead_after, hold = tonumber(ARGV[5]), tonumber(ARGV[6])
+local group, owner = ARGV[1], ARGV[2]
+local dead_after, hold, tag = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[9]
 local free, alive = free_slots(KEYS[5], KEYS[6], KEYS[7], now, dead_after)
+free = math.max(free, 0)
 if alive == 0 then return {'nodes'} end
 if owner ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
   if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[3]) then return {'busy'} end
 end
-local quotas = tonumber(ARGV[9])
+local quotas, i = tonumber(ARGV[10]), 11
 for q = 1, quotas do
-  local key, limit, window = KEYS[8 + q], tonumber(ARGV[8 + 2 * q]), tonumber(ARGV[9 + 2 * q])
+  local key, limit, window = KEYS[7 + q], tonumber(ARGV[i]), tonumber(ARGV[i + 1])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   if redis.call('ZCARD', key) >= limit then
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     return {'quota', q, tonumber(oldest[2]) + window - now}
   end
+  i = i + 2
 end
-if redis.call('ZCARD', KEYS[1]) - math.max(free, 0) >= tonumber(ARGV[4]) then return {'full'} end
-redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), run)
+local runs = tonumber(ARGV[i])
+i = i + 1
+if redis.call('ZCARD', KEYS[1]) + runs - free > tonumber(ARGV[4]) then return {'full'} end
 if owner ~= '' then
-  redis.call('ZADD', KEYS[4], now + hold, run)
+  redis.call('ZADD', KEYS[4], now + hold, group)
   redis.call('PEXPIRE', KEYS[4], hold)
 end
 for q = 1, quotas do
-  local window = tonumber(ARGV[9 + 2 * q])
-  redis.call('ZADD', KEYS[8 + q], now, run)
-  redis.call('PEXPIRE', KEYS[8 + q], window)
+  local window = tonumber(ARGV[10 + 2 * q])
+  redis.call('ZADD', KEYS[7 + q], now, group)
+  redis.call('PEXPIRE', KEYS[7 + q], window)
 end
-redis.call('HSET', KEYS[8], 'owner', owner, 'reply', ARGV[7], 'timeout', ARGV[8], 'state', 'queued', 'admitted', now)
-redis.call('PEXPIRE', KEYS[8], hold)
-local fields = {}
-for j = 10 + 2 * quotas, #ARGV do fields[#fields + 1] = ARGV[j] end
-redis.call('XADD', KEYS[3], '*', unpack(fields))
-return {'ok', redis.call('ZRANK', KEYS[1], run) + 1 - math.max(free, 0)}
+if runs > 1 then
+  redis.call('HSET', tag .. ':group:' .. group, 'left', runs)
+  redis.call('PEXPIRE', tag .. ':group:' .. group, hold)
+end
+local places = {'ok'}
+for _ = 1, runs do
+  local run, count = ARGV[i], tonumber(ARGV[i + 1])
+  i = i + 2
+  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), run)
+  local run_key = tag .. ':run:' .. run
+  redis.call('HSET', run_key, 'owner', owner, 'group', group, 'reply', ARGV[7], 'timeout', ARGV[8],
+    'state', 'queued', 'admitted', now)
+  redis.call('PEXPIRE', run_key, hold)
+  redis.call('XADD', KEYS[3], '*', unpack(ARGV, i, i + count - 1))
+  i = i + count
+  places[#places + 1] = redis.call('ZRANK', KEYS[1], run) + 1 - free
+end
+return places
 """
 )
 
@@ -98,68 +136,77 @@ return out
 """
 )
 
-# A node takes a request it read.  KEYS: queue, running, run, requests, user.
-# ARGV: run, node, entry id, group, hold ms.  1: it is this node's now; 2: it already was (a retry after a lost
-# reply); 0: it was cancelled or another node has it (skip it).
+# A node takes a request it read.  KEYS: queue, running, requests.
+# ARGV: run, node, entry id, group, hold ms, key tag.  1: it is this node's now; 2: it already was (a retry
+# after a lost reply); 0: it was cancelled or another node has it (skip it).
 START = (
     NOW
     + """
-redis.call('XACK', KEYS[4], ARGV[4], ARGV[3])
-redis.call('XDEL', KEYS[4], ARGV[3])
+redis.call('XACK', KEYS[3], ARGV[4], ARGV[3])
+redis.call('XDEL', KEYS[3], ARGV[3])
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then
   if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then return 2 end
   return 0
 end
-local hold = tonumber(ARGV[5])
+local hold, run_key = tonumber(ARGV[5]), ARGV[6] .. ':run:' .. ARGV[1]
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[3], 'node', ARGV[2], 'state', 'running', 'started', now)
-redis.call('PEXPIRE', KEYS[3], hold)
-redis.call('ZADD', KEYS[5], 'XX', now + hold, ARGV[1])
+redis.call('HSET', run_key, 'node', ARGV[2], 'state', 'running', 'started', now)
+redis.call('PEXPIRE', run_key, hold)
+local info = redis.call('HMGET', run_key, 'owner', 'group')
+if info[1] and info[1] ~= '' then
+  redis.call('ZADD', ARGV[6] .. ':user:' .. info[1], 'XX', 'GT', now + hold, info[2] or ARGV[1])
+end
 return 1
 """
 )
 
-# A node's last word on a run: its Finished event, and the member's slot back, at once.
-# KEYS: running, run, user, inbox.  ARGV: run, node, event (JSON), inbox length bound.
+# A node's last word on a run: its Finished event, and (RELEASE) the member's slot back, at once.
+# KEYS: running, inbox.  ARGV: run, node, event (JSON), inbox length bound, key tag.
 # 0: the run is no longer this node's (it was declared dead meanwhile, or the bot gave up on it): nothing sent.
-FINISH = """
+FINISH = (
+    RELEASE
+    + """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('XADD', KEYS[4], 'NOMKSTREAM', 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1], 'e', ARGV[3])
+release(ARGV[5], ARGV[1])
+redis.call('XADD', KEYS[2], 'NOMKSTREAM', 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1], 'e', ARGV[3])
 return 1
 """
+)
 
-# /stop.  KEYS: queue, running, run, user.  ARGV: run, control channel prefix.
+# /stop.  KEYS: queue, running.  ARGV: run, control channel prefix, key tag.
 # {'queued'}: it had not started, and now never will; {'running', node}: the node was told; {'gone'}.
-CANCEL = """
+CANCEL = (
+    RELEASE
+    + """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('DEL', KEYS[3])
-  redis.call('ZREM', KEYS[4], ARGV[1])
+  release(ARGV[3], ARGV[1])
   return {'queued'}
 end
 local node = redis.call('HGET', KEYS[2], ARGV[1])
 if node then
-  redis.call('HSET', KEYS[3], 'cancel', '1')
+  redis.call('HSET', ARGV[3] .. ':run:' .. ARGV[1], 'cancel', '1')
   redis.call('PUBLISH', ARGV[2] .. node, ARGV[1])
   return {'running', node}
 end
 return {'gone'}
 """
+)
 
 # The bot gave up on a run (its node went silent or sent garbage): release everything; the node, if alive, is
 # told to stop it and its later words are dropped (FINISH finds the run no longer its own).
-# KEYS: queue, running, run, user.  ARGV: run, control channel prefix.
-ABANDON = """
+# KEYS: queue, running.  ARGV: run, control channel prefix, key tag.
+ABANDON = (
+    RELEASE
+    + """
 redis.call('ZREM', KEYS[1], ARGV[1])
 local node = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('DEL', KEYS[3])
-redis.call('ZREM', KEYS[4], ARGV[1])
+release(ARGV[3], ARGV[1])
 if node then redis.call('PUBLISH', ARGV[2] .. node, ARGV[1]) end
 return node or ''
 """
+)
 
 # KEYS: nodes, capacity, node, reaped.  ARGV: node, capacity, ttl ms, then description fields (name, value, ...)
 # -1: this node was declared dead (it must stop its runs and come back under a new name); else Redis's time.
@@ -183,6 +230,7 @@ return now
 # Returns {dead nodes, {run, node, ...} orphaned}.
 REAP = (
     NOW
+    + RELEASE
     + """
 local dead_after, tag = tonumber(ARGV[1]), ARGV[2]
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - dead_after))
@@ -201,10 +249,8 @@ for i = 1, #running, 2 do
   local run, node = running[i], running[i + 1]
   if is_dead[node] then
     redis.call('HDEL', KEYS[3], run)
-    local run_key = tag .. ':run:' .. run
-    local info = redis.call('HMGET', run_key, 'owner', 'reply', 'started', 'timeout')
-    redis.call('DEL', run_key)
-    if info[1] and info[1] ~= '' then redis.call('ZREM', tag .. ':user:' .. info[1], run) end
+    local info = redis.call('HMGET', tag .. ':run:' .. run, 'owner', 'reply', 'started', 'timeout')
+    release(tag, run)
     if info[2] then
       local elapsed = math.max(0, (now - (tonumber(info[3]) or now)) / 1000)
       elapsed = math.min(elapsed, tonumber(info[4]) or elapsed)

@@ -8,6 +8,7 @@ knows which one it has.
   `RunnerClosed` at once); a runner whose admission is a network round trip returns the handle at once and
   raises the refusal from the handle's first `__anext__` instead.  `record_run` (quizzes, `lessons check`, the
   console, `corobot run`) works with both: it raises the `RunnerError` either way.
+- `run_versions(...)` / `await submit_versions(...)`: one program on several Python versions, all or none.
 - `await submit(...)` is the same with the admission awaited: the refusal is raised before the handle is
   returned (the Discord `/run` uses it so that a refusal is still a private reply).
 - `check_admission(owner)` is a cheap early "would this be refused?" from what this process knows; only
@@ -16,11 +17,12 @@ knows which one it has.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
 from bot.core.events import Event, Finished
+from bot.core.versions import Pythons
 
 
 class RunLike(Protocol):
@@ -43,15 +45,54 @@ class RunLike(Protocol):
 
 
 class RunnerLike(Protocol):
+    @property
+    def pythons(self) -> Pythons:
+        """The Python versions it offers (a remote runner: those every live runner node has)."""
+        ...
+
     def run(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        python: str | None = None,
     ) -> RunLike: ...
 
+    def run_versions(
+        self,
+        code: str,
+        pythons: Sequence[str],
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+    ) -> Sequence[RunLike]:
+        """The same program on each of `pythons`, admitted all or none, counting as one run of its owner's."""
+        ...
+
     def submit(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        python: str | None = None,
     ) -> Awaitable[RunLike]: ...
 
-    def check_admission(self, owner: int | None = None) -> None: ...
+    def submit_versions(
+        self,
+        code: str,
+        pythons: Sequence[str],
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+    ) -> Awaitable[Sequence[RunLike]]: ...
+
+    def check_admission(self, owner: int | None = None, runs: int = 1) -> None: ...
 
     def cancel_owner(self, owner: int) -> int: ...
 

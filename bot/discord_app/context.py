@@ -22,6 +22,7 @@ import discord
 from bot.config import Settings
 from bot.core.catalog import Catalog
 from bot.core.peers import Peers
+from bot.core.review.service import Learning
 from bot.core.runs import RunnerLike
 from bot.core.storage import Storage
 
@@ -71,6 +72,7 @@ class Services:
     runner: RunnerLike
     storage: Storage
     timing: QuizTiming = field(default_factory=QuizTiming)
+    learning: Learning | None = None  # spaced review and the path; the review feature builds one when None
     shutdown_grace: float = 5.0  # seconds running examples get to show "restarting" when the bot stops
     peers: Peers | None = None  # the other bot processes (a deployment of several); None: this one is alone
     components: Components = field(default_factory=Components)

@@ -7,11 +7,12 @@ runner and the remote one are measured the same way, and nothing in the runners 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from types import TracebackType
 
 from bot.core.events import Event, Finished, Output, Started
 from bot.core.runs import RunLike, RunnerLike
+from bot.core.versions import Pythons
 from bot.ops.metrics import Metrics
 
 
@@ -67,21 +68,63 @@ class MeteredRunner:
         self.inner = inner
         self.metrics = metrics
 
+    @property
+    def pythons(self) -> Pythons:
+        return self.inner.pythons
+
     def run(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        python: str | None = None,
     ) -> MeteredRun:
-        return MeteredRun(self.inner.run(code, name=name, timeout=timeout, owner=owner), self.metrics)
+        return MeteredRun(self.inner.run(code, name=name, timeout=timeout, owner=owner, python=python), self.metrics)
+
+    def run_versions(
+        self,
+        code: str,
+        pythons: Sequence[str],
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+    ) -> list[MeteredRun]:
+        runs = self.inner.run_versions(code, pythons, name=name, timeout=timeout, owner=owner)
+        return [MeteredRun(run, self.metrics) for run in runs]
 
     def submit(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        python: str | None = None,
     ) -> Awaitable[MeteredRun]:
-        return self._submit(self.inner.submit(code, name=name, timeout=timeout, owner=owner))
+        return self._submit(self.inner.submit(code, name=name, timeout=timeout, owner=owner, python=python))
+
+    def submit_versions(
+        self,
+        code: str,
+        pythons: Sequence[str],
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+    ) -> Awaitable[list[MeteredRun]]:
+        return self._submit_all(self.inner.submit_versions(code, pythons, name=name, timeout=timeout, owner=owner))
 
     async def _submit(self, admitted: Awaitable[RunLike]) -> MeteredRun:
         return MeteredRun(await admitted, self.metrics)
 
-    def check_admission(self, owner: int | None = None) -> None:
-        self.inner.check_admission(owner)
+    async def _submit_all(self, admitted: Awaitable[Sequence[RunLike]]) -> list[MeteredRun]:
+        return [MeteredRun(run, self.metrics) for run in await admitted]
+
+    def check_admission(self, owner: int | None = None, runs: int = 1) -> None:
+        self.inner.check_admission(owner, runs)
 
     def cancel_owner(self, owner: int) -> int:
         return self.inner.cancel_owner(owner)

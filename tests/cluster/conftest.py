@@ -17,10 +17,11 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.cluster.admission import WindowQuota
 from bot.cluster.connection import connect
 from bot.cluster.keys import Keys
 from bot.cluster.node import RunnerNode
-from bot.cluster.remote import RemoteRunner, WindowQuota
+from bot.cluster.remote import RemoteRunner
 from bot.core.runner import Runner, RunnerLimits
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -48,8 +48,7 @@ class FakeNode:
         entry_id, fields = next(entries(reply))
         request = RunRequest.parse(fields, k)
         started = await self.scripts.start(
-            keys=[k.queue, k.running, k.run(request.run_id), k.requests, k.user(request.owner)],
-            args=[request.run_id, self.name, entry_id, GROUP, 60_000],
+            keys=[k.queue, k.running, k.requests], args=[request.run_id, self.name, entry_id, GROUP, 60_000, k.tag]
         )
         assert int(started) == 1
         return request
@@ -59,8 +58,7 @@ class FakeNode:
         k = self.keys
         return int(
             await self.scripts.finish(
-                keys=[k.running, k.run(request.run_id), k.user(request.owner), request.reply],
-                args=[request.run_id, self.name, json.dumps(event), 1000],
+                keys=[k.running, request.reply], args=[request.run_id, self.name, json.dumps(event), 1000, k.tag]
             )
         )
 

@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from bot.cluster.remote import RemoteRunner, WindowQuota
+from bot.cluster.admission import WindowQuota
+from bot.cluster.remote import RemoteRunner
 from bot.core.errors import QueueFull, QuotaExceeded, RunnerClosed, RunnersUnavailable, UserBusy
 from bot.core.events import Event, Finished, Output, Queued, Started, Status
 from bot.core.record import RunRecord, record_run
