@@ -75,3 +75,11 @@ def test_the_containerfile() -> None:
                 assert (ROOT / source).exists(), f"the Containerfile copies {source}, which is not in the repository"
     exposed = re.search(r"EXPOSE (\d+)", text)
     assert exposed is not None and compose()["x-environment"]["COROBOT_OPS__LISTEN"].endswith(exposed.group(1))
+
+
+def test_every_package_is_installed_by_pip() -> None:
+    """The image installs corobot with `pip install .` (setuptools finds packages by their __init__.py): a folder
+    of modules without one would be missing from the image while working in a checkout."""
+    folders = {path.parent for path in (ROOT / "bot").rglob("*.py")}
+    missing = sorted(str(folder.relative_to(ROOT)) for folder in folders if not (folder / "__init__.py").exists())
+    assert not missing, f"no __init__.py in {missing}"

@@ -13,6 +13,7 @@ from bot.core.errors import QueueFull, QuotaExceeded, RunnerClosed, RunnersUnava
 from bot.core.events import Event, Finished, Output, Queued, Started, Status
 from bot.core.record import RunRecord, record_run
 from bot.core.runs import RunLike
+from bot.core.versions import PythonUnavailable
 
 from .conftest import FAST, limits
 
@@ -179,3 +180,31 @@ async def test_a_stopping_node_gives_back_what_it_held(cluster, redis, keys) -> 
             assert (await first.wait()).status == Status.OK  # the running one finished within the drain
             await spare.stop()
         nodes.clear()
+
+
+VERSION = "import sys\nprint('%d.%d' % sys.version_info[:2])\n"
+
+
+async def test_a_version_comparison_through_the_nodes(cluster, redis, keys) -> None:
+    """Nodes advertise their Pythons; a comparison's runs are admitted together, run on their versions, and hold
+    one slot of their member's until the last of them ends."""
+    async with cluster(node_limits={"pythons": "auto", "max_concurrent": 4}) as (remote, nodes):
+        offered = nodes[0].runner.pythons.versions
+        if len(offered) < 2:
+            pytest.skip(f"one Python here ({offered}); the comparison needs two (pyenv 3.12, 3.13)")
+        await remote._look()
+        assert remote.pythons.versions == offered
+        pair = offered[:2]
+        runs = await remote.submit_versions(VERSION + "import time\ntime.sleep(0.5)\n", pair, owner=3)
+        with pytest.raises(UserBusy):
+            await remote.submit(VERSION, owner=3)  # the comparison is one run of the member's
+        printed = []
+        for run in runs:
+            events, done = await collect(run)
+            assert done.status == Status.OK
+            printed.append([e.text for e in events if isinstance(e, Output)])
+        assert printed == [[v] for v in pair]
+        again = await remote.submit(VERSION, owner=3, python=pair[1])
+        assert (await again.wait()).status == Status.OK
+        with pytest.raises(PythonUnavailable):
+            remote.run(VERSION, python="3.99")
