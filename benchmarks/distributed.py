@@ -33,6 +33,8 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from benchmarks.discord_bot import first_output
+from benchmarks.runner import TWO_TASKS
 from benchmarks.storage import ADMIN_URL, burst, database, rate
 from bot.cluster.connection import connect
 from bot.cluster.keys import Keys
@@ -44,26 +46,11 @@ from bot.core.runner import Runner
 from bot.core.runs import RunnerLike
 from bot.discord_app.client import CorobotBot
 from tests.cluster.deployment import Deployment, free_port, lesson_files
-from tests.discord_app.env import is_final, settings_for
+from tests.discord_app.env import settings_for
 from tests.fakediscord import FakeDiscord, running
 
 log = logging.getLogger(__name__)
 
-TWO_TASKS = """\
-import asyncio
-
-async def say(what, delay):
-    await asyncio.sleep(delay)
-    print(what)
-
-async def main():
-    first = asyncio.create_task(say("hello", 1), name="first")
-    second = asyncio.create_task(say("world", 1), name="second")
-    await first
-    await second
-
-asyncio.run(main())
-"""
 FIRST = "print('Hello', flush=True)\n"
 LONG = "import time\nprint('up', flush=True)\ntime.sleep(6)\n"
 CORES = os.cpu_count() or 1
@@ -133,21 +120,6 @@ async def commands_processed(redis: Redis) -> int:
 
 
 # -- 1. first output -------------------------------------------------------------------------------------
-async def first_output_discord(fd: FakeDiscord, bot: CorobotBot, samples: int) -> list[float]:
-    users = [fd.add_user(f"user{i}-{secrets.token_hex(2)}") for i in range(samples)]
-    delays: list[float] = []
-    for user in users:
-        t0 = time.monotonic()
-        ix = await fd.slash(user, "run", {"lesson": "hello"})
-        await fd.wait_until(lambda ix=ix: ix.original is not None and "s  Hello" in ix.original.content, 10)
-        seen = next(
-            r.time for r in fd.requests if ix.token in r.path and r.json and "s  Hello" in str(r.json.get("content"))
-        )
-        delays.append(seen - t0)
-        await fd.wait_until(lambda ix=ix: is_final(ix.original), 10)
-    return delays
-
-
 async def discord_phase(root: Path, runner: RunnerLike, samples: int) -> list[float]:
     async with FakeDiscord() as fd:
         settings = settings_for(root, fd, discord={"rate_limit": {"runs": 1000, "per_seconds": 60}})
@@ -157,8 +129,9 @@ async def discord_phase(root: Path, runner: RunnerLike, samples: int) -> list[fl
         catalog.load()
         bot = CorobotBot(settings, catalog, runner, guild_ready_timeout=0.05)
         async with running(bot, fd):
-            await first_output_discord(fd, bot, 3)  # warm-up
-            return await first_output_discord(fd, bot, samples)
+            users = [fd.add_user(f"user{i}") for i in range(samples)]
+            await first_output(fd, users, 3)  # warm-up
+            return await first_output(fd, users, samples)
 
 
 async def submit_to_output(runner: RunnerLike) -> float:

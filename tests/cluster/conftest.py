@@ -23,6 +23,7 @@ from bot.cluster.keys import Keys
 from bot.cluster.node import RunnerNode
 from bot.cluster.remote import RemoteRunner
 from bot.core.runner import Runner, RunnerLimits
+from tests.storage.conftest import pg_url as pg_url  # a scratch PostgreSQL database per test
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 FAST = {"heartbeat": 0.2, "dead_after": 1.0}  # cluster timing for tests: a dead node is noticed within ~1.2 s
@@ -88,23 +89,3 @@ def cluster(redis: Redis, keys: Keys) -> Callable[..., contextlib.AbstractAsyncC
 
     return factory
 
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database for this test (see tests/storage/conftest.py); dropped afterwards."""
-    from tests.storage.conftest import ADMIN_URL, admin_connection, with_database
-
-    name = f"corobot_t_{secrets.token_hex(6)}"
-    admin = await admin_connection()
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield with_database(ADMIN_URL, name)
-    finally:
-        admin = await admin_connection()
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
