@@ -74,7 +74,15 @@ async def open_runner(
         runner = Runner(settings.runner.limits())
     if metrics is not None:
         from bot.ops.metered import MeteredRunner
+        from bot.ops.metrics import gauge
 
+        inner = runner
+        metrics.sampled(
+            lambda: [
+                gauge("corobot_runs_active", "Runs of this process running now", inner.active),
+                gauge("corobot_runs_queued", "Runs of this process waiting for a slot", inner.queued),
+            ]
+        )
         runner = MeteredRunner(runner, metrics)
     await stack.enter_async_context(runner)
     return runner
