@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -41,6 +42,7 @@ from bot.cluster.keys import Keys
 from bot.cluster.remote import RemoteRunner
 from bot.cluster.remote_run import RemoteRun
 from bot.config import RunnerSettings
+from bot.core.catalog import Catalog
 from bot.core.events import Finished, Output, Started
 from bot.core.runner import Runner
 from bot.core.runs import RunnerLike
@@ -120,18 +122,37 @@ async def commands_processed(redis: Redis) -> int:
 
 
 # -- 1. first output -------------------------------------------------------------------------------------
-async def discord_phase(root: Path, runner: RunnerLike, samples: int) -> list[float]:
+class Switch:
+    """The bot's runner, switched between the embedded one and the remote one sample by sample (so both are
+    measured under the same, drifting, load of this shared machine)."""
+
+    def __init__(self, runners: dict[str, RunnerLike]) -> None:
+        self.runners = runners
+        self.current = next(iter(runners))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.runners[self.current], name)
+
+
+async def discord_samples(root: Path, runners: dict[str, RunnerLike], samples: int) -> dict[str, list[float]]:
+    """/run -> first output line visible in the run message, alternating the runner every sample."""
+    switch = Switch(runners)
+    delays: dict[str, list[float]] = {name: [] for name in runners}
     async with FakeDiscord() as fd:
         settings = settings_for(root, fd, discord={"rate_limit": {"runs": 1000, "per_seconds": 60}})
-        from bot.core.catalog import Catalog
-
         catalog = Catalog(settings.lessons_dir)
         catalog.load()
-        bot = CorobotBot(settings, catalog, runner, guild_ready_timeout=0.05)
+        bot = CorobotBot(settings, catalog, switch, guild_ready_timeout=0.05)  # a RunnerLike by delegation
         async with running(bot, fd):
             users = [fd.add_user(f"user{i}") for i in range(samples)]
-            await first_output(fd, users, 3)  # warm-up
-            return await first_output(fd, users, samples)
+            for name in runners:
+                switch.current = name
+                await first_output(fd, users, 3)  # warm-up
+            for i in range(samples):
+                for name in runners:
+                    switch.current = name
+                    delays[name] += await first_output(fd, [users[i]], 1)
+    return delays
 
 
 async def submit_to_output(runner: RunnerLike) -> float:
@@ -272,11 +293,8 @@ async def first_outputs(root: Path, redis: Redis, keys: Keys, samples: int) -> t
         for _ in range(samples):  # interleaved: the machine's load drifts alike for both
             core_local.append(await submit_to_output(local))
             core_remote.append(await submit_to_output(remote))
-        disc_local: list[float] = []
-        disc_remote: list[float] = []
-        for _ in range(2):
-            disc_local += await discord_phase(root, local, samples // 2)
-            disc_remote += await discord_phase(root, remote, samples // 2)
+        delays = await discord_samples(root, {"embedded": local, "redis": remote}, samples)
+        disc_local, disc_remote = delays["embedded"], delays["redis"]
     print("\n1. time to first output (ms)              embedded median / p90   via Redis median / p90   added")
     for label, left, right in (
         ("/run -> first line visible (Discord)", disc_local, disc_remote),
