@@ -54,7 +54,7 @@ from tests.fakediscord import FakeDiscord, running
 log = logging.getLogger(__name__)
 
 FIRST = "print('Hello', flush=True)\n"
-LONG = "import time\nprint('up', flush=True)\ntime.sleep(6)\n"
+LONG = "import time\nprint('up', flush=True)\ntime.sleep(15)\n"
 CORES = os.cpu_count() or 1
 
 
@@ -208,17 +208,18 @@ async def failover(root: Path, url: str) -> dict[str, float]:
     redis = connect(url, name="bench-failover")
     async with Deployment(root, None, redis, keys, "sqlite:///unused.sqlite3", redis_url=url, cluster={}) as d:
         n1 = await d.start_node("f1", max_concurrent=4, prefetch=4)
-        await d.start_node("f2", max_concurrent=16)
-        await d.wait_ready(nodes=2, bots=0, shards=0)
+        await d.wait_ready(nodes=1, bots=0, shards=0)
         limits = RunnerSettings(max_concurrent=1, per_user=100, queue_size=400).limits()
         async with RemoteRunner(redis, keys, limits, heartbeat=1.0, dead_after=3.0) as remote:
-            runs = [await remote.submit(LONG) for _ in range(12)]  # f2 keeps free slots for what f1 held
-            for _ in range(500):
+            runs = [await remote.submit(LONG) for _ in range(6)]  # f1 alone: 4 running, 2 read and held
+            for _ in range(1000):
                 running_on = await redis.hgetall(keys.running)
                 pending = await redis.xpending_range(keys.requests, "nodes", "-", "+", 100, consumername="f1")
-                if sum(1 for n in running_on.values() if n == "f1") == 4 and pending:
+                if sum(1 for n in running_on.values() if n == "f1") == 4 and len(pending) == 2:
                     break
                 await asyncio.sleep(0.01)
+            await d.start_node("f2", max_concurrent=16)  # the node that takes over, with room to spare
+            await d.wait_ready(nodes=2, bots=0, shards=0)
             held_entries = {p["message_id"] for p in pending}
             held_runs = set()
             for entry_id, fields in await redis.xrange(keys.requests):
@@ -239,7 +240,13 @@ async def failover(root: Path, url: str) -> dict[str, float]:
             await asyncio.sleep(0.2)
             t0 = time.perf_counter()
             n1.kill()
-            await asyncio.wait_for(asyncio.gather(*watchers), 60)
+            for _ in range(3000):  # until f1's runs ended and what it held started elsewhere (30 s at most)
+                if doomed <= ended.keys() and held_runs <= started.keys():
+                    break
+                await asyncio.sleep(0.01)
+            for run in runs:
+                run.cancel()
+            await asyncio.wait_for(asyncio.gather(*watchers), 30)
         await redis.aclose()
     killed = [ended[r] - t0 for r in doomed if r in ended]
     taken = [started[r] - t0 for r in held_runs if r in started]
