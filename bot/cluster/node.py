@@ -27,11 +27,13 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
+from redis.typing import EncodableT, FieldT
 
 from bot.cluster.keys import GROUP, Keys
 from bot.cluster.node_state import Held, InFlight, NodeState, NodeStats
 from bot.cluster.node_upkeep import Upkeep
 from bot.cluster.request import BadRequest, RunRequest
+from bot.cluster.scripts import INBOX_TTL_MS
 from bot.cluster.streams import entries
 from bot.cluster.view import pythons_to_json
 from bot.core.events import Event, Finished, Queued, Started, Status, event_to_dict
@@ -307,13 +309,15 @@ class RunnerNode:
         async with self.redis.pipeline(transaction=False) as pipe:
             for out in outs:
                 out.flight.seq += 1
-                pipe.xadd(
-                    out.flight.request.reply,
-                    {"r": out.flight.request.run_id, "s": out.flight.seq, "n": self.node_id, "e": _json(out.event)},
-                    maxlen=INBOX_BOUND,
-                    approximate=True,
-                    nomkstream=True,
-                )
+                fields: dict[FieldT, EncodableT] = {
+                    "r": out.flight.request.run_id,
+                    "s": out.flight.seq,
+                    "n": self.node_id,
+                    "e": _json(out.event),
+                }
+                pipe.xadd(out.flight.request.reply, fields, maxlen=INBOX_BOUND, approximate=True)
+            for inbox in {out.flight.request.reply for out in outs}:  # one whose bot is gone expires by itself
+                pipe.pexpire(inbox, INBOX_TTL_MS)
             await pipe.execute()
 
     async def _finish(self, out: Outgoing) -> None:

@@ -375,7 +375,12 @@ class RemoteRunner:
 
     async def _beat(self) -> None:
         k = self.keys
-        await self.redis.pexpire(self.inbox, self._inbox_ttl_ms())
+        if not await self.redis.pexpire(self.inbox, self._inbox_ttl_ms()):
+            # gone (Redis restarted without its data, or this process was cut off longer than its lifetime): nodes
+            # add to it anyway (it expires 10 minutes after its last event) but this process must keep it alive
+            log.warning("this process's event inbox was gone from Redis; making it again")
+            await self.redis.xadd(self.inbox, {"hello": self.process})
+            await self.redis.pexpire(self.inbox, self._inbox_ttl_ms())
         dead, orphans = await self.scripts.reap(
             keys=[k.nodes, k.capacity, k.running], args=[int(self.dead_after * 1000), k.tag, INBOX_BOUND]
         )

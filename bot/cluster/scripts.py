@@ -14,6 +14,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
+INBOX_TTL_MS = 600_000  # an inbox outlives its last event by this much (its bot process keeps it while alive)
+
 NOW = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -34,7 +36,8 @@ end
 # A run's end, wherever it happens (FINISH, CANCEL of a queued run, ABANDON, REAP): its record goes, and its
 # member's slot comes back -- once the last run of its group ended (the runs of one version comparison, admitted
 # together, hold one slot).  false: the run had no record (already released).
-RELEASE = """
+RELEASE = f"""
+local INBOX_TTL = {INBOX_TTL_MS}
 local function release(tag, run)
   local run_key = tag .. ':run:' .. run
   local info = redis.call('HMGET', run_key, 'owner', 'group')
@@ -169,7 +172,8 @@ FINISH = (
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 release(ARGV[5], ARGV[1])
-redis.call('XADD', KEYS[2], 'NOMKSTREAM', 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1], 'e', ARGV[3])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1], 'e', ARGV[3])
+redis.call('PEXPIRE', KEYS[2], INBOX_TTL)
 return 1
 """
 )
@@ -258,7 +262,8 @@ for i = 1, #running, 2 do
         'the runner node %s stopped answering (no heartbeat for %.1f s) while this run was going; it was not restarted',
         node, dead_after / 1000)
       local event = cjson.encode({type = 'finished', status = 'killed', elapsed = elapsed, error = reason})
-      redis.call('XADD', info[2], 'NOMKSTREAM', 'MAXLEN', '~', ARGV[3], '*', 'r', run, 'e', event)
+      redis.call('XADD', info[2], 'MAXLEN', '~', ARGV[3], '*', 'r', run, 'e', event)
+      redis.call('PEXPIRE', info[2], INBOX_TTL)
     end
     orphans[#orphans + 1] = run
     orphans[#orphans + 1] = node

@@ -208,3 +208,21 @@ async def test_a_version_comparison_through_the_nodes(cluster, redis, keys) -> N
         assert (await again.wait()).status == Status.OK
         with pytest.raises(PythonUnavailable):
             remote.run(VERSION, python="3.99")
+
+
+async def test_runs_stream_again_after_redis_lost_its_data(cluster, redis, keys) -> None:
+    """Redis restarted empty: the inbox, the group, the nodes' registrations are gone; within a heartbeat or two
+    everything is made again and runs work."""
+    async with cluster() as (remote, _nodes):
+        assert (await (await remote.submit(HELLO)).wait()).status == Status.OK
+        async for key in redis.scan_iter(match=keys.tag + ":*"):
+            await redis.delete(key)
+        for _ in range(100):
+            try:
+                run = await remote.submit(HELLO)
+            except RunnersUnavailable:  # until the nodes' next heartbeat
+                await asyncio.sleep(0.05)
+                continue
+            break
+        finished = await asyncio.wait_for(run.wait(), 20)
+        assert finished.status == Status.OK and await redis.exists(remote.inbox)
