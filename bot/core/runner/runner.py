@@ -20,7 +20,7 @@ import time
 from collections import deque
 from types import TracebackType
 
-from bot.core.errors import QueueFull, RunnerClosed, RunnerError, UserBusy
+from bot.core.errors import InputTooLarge, QueueFull, RunnerClosed, RunnerError, UserBusy
 from bot.core.events import Event, Finished, Queued, Started, Status
 from bot.core.runner import sandbox
 from bot.core.runner.cgroups import CgroupPool
@@ -43,11 +43,14 @@ DEATH_DRAIN = 0.2  # when the worker dies, seconds to read what its runs printed
 class Run:
     """One submitted program: an async iterator of its events (`async for event in run`)."""
 
-    def __init__(self, runner: Runner, run_id: int, code: str, name: str, timeout: float, owner: int | None) -> None:
+    def __init__(
+        self, runner: Runner, run_id: int, code: str, name: str, timeout: float, owner: int | None, stdin: bytes = b""
+    ) -> None:
         self.id = run_id
         self.owner = owner
         self.name = name
         self.code = code
+        self.stdin = stdin  # what the program reads on fd 0 (empty: /dev/null)
         self.timeout = timeout
         self.result: Finished | None = None
         self._runner = runner
@@ -232,14 +235,25 @@ class Runner:
 
     # -- admission -------------------------------------------------------------------------------
     def run(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        stdin: str | None = None,
     ) -> Run:
-        """Admit a run (raises UserBusy / QueueFull / RunnerClosed now) and start it in the background."""
+        """Admit a run (raises UserBusy / QueueFull / RunnerClosed / InputTooLarge now) and start it in the
+        background.  `stdin` is data the program reads on its standard input (at most `limits.stdin_bytes`
+        bytes); without it the program's stdin is /dev/null, so `input()` raises EOFError."""
         lim = self.limits
+        data = stdin.encode("utf-8", "surrogateescape") if stdin else b""
+        if len(data) > lim.stdin_bytes:
+            raise InputTooLarge(len(data), lim.stdin_bytes)
         self.check_admission(owner)
         timeout = min(timeout if timeout is not None else lim.timeout_default, lim.timeout_max)
         self._next_id += 1
-        run = Run(self, self._next_id, code, name, timeout, owner)
+        run = Run(self, self._next_id, code, name, timeout, owner, data)
         self._runs[run.id] = run
         if len(self._running) < lim.max_concurrent and not self._waiting:
             self._running.add(run)
@@ -406,6 +420,7 @@ class Runner:
             "processes": lim.processes,
             "output_bytes": lim.output_bytes,
             "output_lines": lim.output_lines,
+            "stdin_bytes": len(run.stdin),  # the code memfd holds the code, then this many bytes of stdin
         }
         pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(3)]
         (ev_r, ev_w), (out_r, out_w), (err_r, err_w) = pipes
@@ -418,7 +433,7 @@ class Runner:
             run.emit(Started())
 
         proc.on_started = on_started
-        code = run.code.encode("utf-8", "surrogateescape")
+        code = run.code.encode("utf-8", "surrogateescape") + run.stdin
         fds = [ev_w, out_w, err_w, far.fileno()]
         try:
             await proc.connect(ev_r, out_r, err_r, control)
