@@ -102,9 +102,56 @@ MIGRATIONS: list[Migration] = [
     CREATE INDEX runs_example ON runs (lesson_id, example_id)
     """,
     ),
+    Migration(
+        "learner code: the last version per learner and example or exercise, every learner run (a hash of its "
+        "code, not the code), the admins' off switch per server and channel, the learner-run quota's uses",
+        """
+    CREATE TABLE learner_code (
+        user_id {snowflake} NOT NULL,
+        kind TEXT NOT NULL,
+        lesson_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        updated_at {float} NOT NULL,
+        PRIMARY KEY (user_id, kind, lesson_id, item_id)
+    );
+    CREATE TABLE learner_runs (
+        id TEXT PRIMARY KEY,
+        guild_id {snowflake} NOT NULL,
+        channel_id {snowflake} NOT NULL,
+        user_id {snowflake} NOT NULL,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        code_sha256 TEXT NOT NULL,
+        code_chars INTEGER NOT NULL,
+        stdin_chars INTEGER NOT NULL,
+        started_at {float} NOT NULL,
+        status TEXT,
+        elapsed {float},
+        passed INTEGER
+    );
+    CREATE INDEX learner_runs_user ON learner_runs (user_id, started_at);
+    CREATE INDEX learner_runs_guild ON learner_runs (guild_id, started_at);
+    CREATE INDEX learner_runs_code ON learner_runs (code_sha256);
+    CREATE TABLE learner_policy (
+        guild_id {snowflake} NOT NULL,
+        channel_id {snowflake} NOT NULL,
+        enabled INTEGER NOT NULL,
+        set_by {snowflake} NOT NULL,
+        set_at {float} NOT NULL,
+        PRIMARY KEY (guild_id, channel_id)
+    );
+    CREATE TABLE quota_uses (
+        scope TEXT NOT NULL,
+        at {float} NOT NULL
+    );
+    CREATE INDEX quota_uses_scope ON quota_uses (scope, at)
+    """,
+    ),
 ]
 
 LATEST = len(MIGRATIONS)
 
 # every table the migrations create, in an order that copies respect (no foreign keys today)
 TABLES: tuple[str, ...] = ("runs", "lesson_progress", "quizzes", "answers", "sessions")
+TABLES += ("learner_code", "learner_runs", "learner_policy", "quota_uses")  # learner code (issue 13)

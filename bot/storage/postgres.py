@@ -177,6 +177,16 @@ class PostgresStorage(SqlStorage):
         await self._run(operation, write)
         self._recovered()
 
+    async def _write_counted(self, operation: str, sql: str, params: Sequence[Any] = ()) -> int:
+        async def write(con: Connection) -> int:
+            status = await con.execute(numbered(sql), *params)  # e.g. "INSERT 0 1", "UPDATE 3"
+            last = status.rsplit(" ", 1)[-1]
+            return int(last) if last.isdigit() else 0
+
+        changed = await self._run(operation, write)
+        self._recovered()
+        return changed
+
     async def _write_many(self, operation: str, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async def write(con: Connection) -> None:
             async with con.transaction():

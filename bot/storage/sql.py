@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.core.errors import StorageConflict, StorageError, StorageSchemaError
-from bot.core.storage import AnswerRow, Period, Progress, RunRecordRow
+from bot.core.storage import AnswerRow, LearnerRunRow, Period, Progress, RunRecordRow
 from bot.storage.migrations import LATEST, TABLES, Dialect
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,10 @@ class SqlStorage(ABC):
     @abstractmethod
     async def _write_many(self, operation: str, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement once per row, all in one transaction."""
+
+    @abstractmethod
+    async def _write_counted(self, operation: str, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement in its own transaction; how many rows it changed."""
 
     @abstractmethod
     async def _fetch(self, operation: str, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
@@ -227,3 +231,99 @@ class SqlStorage(ABC):
             AnswerRow(quiz_id, question_id, int(u), json.loads(a), float(t), None if c is None else bool(c), int(p))
             for u, a, t, c, p in rows
         ]
+
+    # -- learner code (issue 13) -------------------------------------------------------------------------
+
+    async def save_learner_code(self, user_id: int, kind: str, lesson_id: str, item_id: str, code: str) -> None:
+        await self._write(
+            "save your code",
+            "INSERT INTO learner_code (user_id, kind, lesson_id, item_id, code, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (user_id, kind, lesson_id, item_id) DO UPDATE SET code = excluded.code, "
+            "updated_at = excluded.updated_at",
+            (user_id, kind, lesson_id, item_id, code, time.time()),
+        )
+
+    async def learner_code(self, user_id: int, kind: str, lesson_id: str, item_id: str) -> str | None:
+        rows = await self._fetch(
+            "read your code",
+            "SELECT code FROM learner_code WHERE user_id = ? AND kind = ? AND lesson_id = ? AND item_id = ?",
+            (user_id, kind, lesson_id, item_id),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def log_learner_run(self, row: LearnerRunRow) -> None:
+        await self._write(
+            "log a learner run",
+            "INSERT INTO learner_runs (id, guild_id, channel_id, user_id, kind, source, code_sha256, code_chars, "
+            "stdin_chars, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                *(row.id, row.guild_id, row.channel_id, row.user_id, row.kind, row.source),
+                *(row.code_sha256, row.code_chars, row.stdin_chars, row.started_at),
+            ),
+        )
+
+    async def finish_learner_run(self, run_id: str, status: str, elapsed: float, passed: bool | None) -> None:
+        await self._write(
+            "log a learner run",
+            "UPDATE learner_runs SET status = ?, elapsed = ?, passed = ? WHERE id = ?",
+            (status, elapsed, None if passed is None else int(passed), run_id),
+        )
+
+    async def learner_tries(self, guild_id: int, user_id: int, kind: str, source: str) -> tuple[int, int]:
+        [(tries, passed)] = await self._fetch(
+            "read your tries",
+            "SELECT COUNT(*), COALESCE(SUM(passed), 0) FROM learner_runs WHERE guild_id = ? AND user_id = ? "
+            "AND kind = ? AND source = ? AND passed IS NOT NULL",
+            (guild_id, user_id, kind, source),
+        )
+        return int(tries), int(passed)
+
+    async def set_learner_policy(self, guild_id: int, channel_id: int, enabled: bool, set_by: int) -> None:
+        await self._write(
+            "save the learner-code setting",
+            "INSERT INTO learner_policy (guild_id, channel_id, enabled, set_by, set_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, channel_id) DO UPDATE SET enabled = excluded.enabled, set_by = excluded.set_by, "
+            "set_at = excluded.set_at",
+            (guild_id, channel_id, int(enabled), set_by, time.time()),
+        )
+
+    async def learner_policy(self, guild_id: int) -> dict[int, bool]:
+        rows = await self._fetch(
+            "read the learner-code setting",
+            "SELECT channel_id, enabled FROM learner_policy WHERE guild_id = ? ORDER BY channel_id",
+            (guild_id,),
+        )
+        return {int(channel): bool(enabled) for channel, enabled in rows}
+
+    async def award_exercise(
+        self, guild_id: int, user_id: int, lesson_id: str, exercise_id: str, points: int, code_sha256: str
+    ) -> bool:
+        changed = await self._write_counted(
+            "record a solved exercise",
+            "INSERT INTO answers (quiz_id, question_id, user_id, guild_id, answer, at, changes, correct, points) "
+            "VALUES (?, ?, ?, ?, ?, ?, 0, 1, ?) ON CONFLICT (quiz_id, question_id, user_id) DO NOTHING",
+            (
+                *(f"exercise:{guild_id}", f"{lesson_id}/{exercise_id}", user_id, guild_id),
+                *(json.dumps({"sha256": code_sha256}), time.time(), points),
+            ),
+        )
+        return changed > 0
+
+    async def quota_uses(self, scopes: Sequence[str], since: float) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {scope: [] for scope in scopes}
+        marks = ", ".join("?" for _ in scopes)
+        for scope, at in await self._fetch(
+            "read the learner-run quota",
+            f"SELECT scope, at FROM quota_uses WHERE scope IN ({marks}) AND at >= ? ORDER BY at",
+            (*scopes, since),
+        ):
+            found[str(scope)].append(float(at))
+        return found
+
+    async def add_quota_use(self, scopes: Sequence[str], at: float) -> None:
+        await self._write_many(
+            "count a learner run", "INSERT INTO quota_uses (scope, at) VALUES (?, ?)", [(s, at) for s in scopes]
+        )
+
+    async def forget_quota_uses(self, before: float) -> None:
+        await self._write("forget old learner-run counts", "DELETE FROM quota_uses WHERE at < ?", (before,))

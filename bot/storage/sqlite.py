@@ -128,6 +128,13 @@ class SqliteStorage(SqlStorage):
             await db.execute(sql, params)
         self._recovered()
 
+    async def _write_counted(self, operation: str, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._failures(operation), self._transaction() as db:
+            cursor = await db.execute(sql, params)
+            changed = cursor.rowcount
+        self._recovered()
+        return changed
+
     async def _write_many(self, operation: str, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self._failures(operation), self._transaction() as db:
             await db.executemany(sql, rows)

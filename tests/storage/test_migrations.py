@@ -105,11 +105,12 @@ async def test_both_databases_end_with_the_same_schema(sqlite_url: str, pg_url: 
     # the dialect differences, as declared in TYPES
     assert identity == [("runs", "id")]
     for (table, name), kind in pg_types.items():
-        if name in ("guild_id", "user_id", "channel_id"):
+        if name in ("guild_id", "user_id", "channel_id", "set_by"):
             assert kind == "bigint", (table, name)
-        if name in ("at", "elapsed", "started_at", "completed_at", "updated_at"):
+        if name in ("at", "elapsed", "started_at", "completed_at", "updated_at", "set_at"):
             assert kind == "double precision", (table, name)
-    assert sum(len(t["indexes"]) for t in ours.values()) == 5  # runs_user/_example, answers_board/_user, one_session
+    # runs_user/_example, answers_board/_user, one_session; learner_runs_user/_guild/_code, quota_uses_scope
+    assert sum(len(t["indexes"]) for t in ours.values()) == 9
 
 
 def test_every_migration_renders_for_both_databases() -> None:
