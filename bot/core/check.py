@@ -8,9 +8,11 @@ Output is one line per item, in catalog order:
     SKIP  task-groups/basic  needs Python >=3.12 (this is 3.11)
     PASS  tasks-concurrency/quiz/how-long  predict_time: 1.0 s is the choice nearest the run's 1.003s
     FAIL  lessons/a.yaml:2:8: title is a plain string; give every language: en, zh-CN
+    PASS  sequential-vs-concurrent/exercise/overlap  the solution passes (1.004s); the starting code fails: elapsed
 
 and a summary line.  Every example runs once; quiz questions that name an example (`predict_output`,
-`predict_time`) are checked against that same run.
+`predict_time`) are checked against that same run.  Every exercise's reference solution and its starting code
+run once each: the solution must pass the exercise's check, the starting code must fail it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pydantic import BaseModel
 
 from bot.core.catalog import Catalog
 from bot.core.errors import LessonError
-from bot.core.lessons import Example, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question, Text
+from bot.core.exercises import Grade, Part, grade
+from bot.core.lessons import Example, Exercise, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question, Text
 from bot.core.record import ExampleRunner, OutputDifference, RunRecord, compare_output, record_run
 from bot.core.yamlsource import Locator
 
@@ -130,6 +133,48 @@ def question_problem(question: Question, outcome: Outcome) -> tuple[bool, str]:
     return True, "nothing to check against a run"
 
 
+def exercise_program(exercise: Exercise, code: str) -> Example:
+    """An exercise's solution or starting code as a program to run (built, not validated: it was)."""
+    return Example.model_construct(id=exercise.id, code=code, timeout=exercise.timeout, title=None, expect=None)
+
+
+def describe_part(part: Part, grade: Grade, record: RunRecord) -> str:
+    """`lessons check`'s wording of one failed part of an exercise's check."""
+    verdict, finished = grade.verdict, record.finished
+    if part.kind == "status":
+        status = finished.status if finished else "?"
+        detail = f" ({finished.error})" if finished is not None and finished.error else ""
+        return f"ended {status}{detail}, expected {verdict.expected_status}"
+    if part.kind == "elapsed" and verdict.expect_elapsed is not None:
+        want = verdict.expect_elapsed
+        return f"took {verdict.elapsed or 0.0:.3f}s, expected ≈{want.seconds:.2f}s ±{want.tolerance:g}"
+    if part.kind == "output" and verdict.output is not None:
+        return describe_difference(verdict.output)
+    if part.kind == "must_use":
+        return f"does not use {part.name}" if not grade.syntax_error else f"cannot look for {part.name} (syntax error)"
+    if part.kind == "must_not_use":
+        return f"uses {part.name}" if not grade.syntax_error else f"cannot look for {part.name} (syntax error)"
+    return part.kind
+
+
+def exercise_problem(exercise: Exercise, solution: Outcome, starter: Outcome) -> tuple[bool, str]:
+    """(ok, explanation): the reference solution passes the check and the starting code fails it."""
+    if isinstance(solution, str):
+        return False, f"the solution has no result: {solution}"
+    if isinstance(starter, str):
+        return False, f"the starting code has no result: {starter}"
+    passed = grade(exercise, solution, exercise.solution)
+    if not passed.passed:
+        return False, "the solution fails the check: " + "; ".join(
+            describe_part(p, passed, solution) for p in passed.failed
+        )
+    failed = grade(exercise, starter, exercise.starter)
+    if failed.passed:
+        return False, "the starting code already passes the check: there is nothing to do"
+    fails = ", ".join(p.kind if not p.name else f"{p.kind} {p.name}" for p in failed.failed)
+    return True, f"the solution passes ({solution.elapsed or 0.0:.3f}s); the starting code fails: {fails}"
+
+
 def _texts(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Text]]:
     if isinstance(value, Text):
         yield path, value
@@ -201,6 +246,11 @@ async def check_lessons(
                 for example in lesson.examples:
                     task = asyncio.create_task(one(example), name=f"check {lesson.id}/{example.id}")
                     runs[lesson.id, example.id] = task
+                for exercise in lesson.exercises:
+                    for which in ("solution", "starter"):
+                        program = exercise_program(exercise, getattr(exercise, which))
+                        key = f"exercise/{exercise.id}/{which}"
+                        runs[lesson.id, key] = asyncio.create_task(one(program), name=f"check {lesson.id}/{key}")
         for lesson in lessons:
             await _report_lesson(lesson, runs, out, summary)
     finally:
@@ -242,8 +292,21 @@ async def _report_lesson(
             summary.skipped += 1
             continue
         ok, detail = question_problem(question, results[question.example])
-        out(f"{'PASS' if ok else 'FAIL'}  {name}  {detail}")
-        if ok:
-            summary.passed += 1
-        else:
-            summary.failed += 1
+        _count(out, summary, name, ok, detail)
+    for exercise in lesson.exercises:
+        name = f"{lesson.id}/exercise/{exercise.id}"
+        if skip is not None:
+            out(f"SKIP  {name}  {skip}")
+            summary.skipped += 1
+            continue
+        key = f"exercise/{exercise.id}"
+        solution, starter = await runs[lesson.id, f"{key}/solution"], await runs[lesson.id, f"{key}/starter"]
+        _count(out, summary, name, *exercise_problem(exercise, solution, starter))
+
+
+def _count(out: Callable[[str], None], summary: CheckSummary, name: str, ok: bool, detail: str) -> None:
+    out(f"{'PASS' if ok else 'FAIL'}  {name}  {detail}")
+    if ok:
+        summary.passed += 1
+    else:
+        summary.failed += 1

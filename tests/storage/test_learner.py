@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from bot.core.playground.quota import StorageQuota
 from bot.core.storage import LearnerRunRow
 from bot.storage.sql import SqlStorage
 from bot.storage.url import storage_for
+from tests.core.playground.scenarios import LIMITS, Clock, concurrent_takes, per_user_then_per_guild
 
 
 async def test_the_last_version_is_kept_per_learner_and_item_across_a_reopen(store: SqlStorage) -> None:
@@ -77,3 +79,20 @@ async def test_quota_uses_by_scope_and_window(store: SqlStorage) -> None:
     assert await store.quota_uses(["u:9"], 0.0) == {"u:9": []}
     await store.forget_quota_uses(155.0)
     assert await store.quota_uses(["u:7", "g:1", "u:8"], 0.0) == {"u:7": [], "g:1": [160.0], "u:8": [160.0]}
+
+
+async def test_the_storage_quota_behaves_like_the_memory_one(store: SqlStorage) -> None:
+    clock = Clock()
+    await per_user_then_per_guild(StorageQuota(store, LIMITS, clock), clock)
+    await store.forget_quota_uses(clock.now + 1000)
+    await concurrent_takes(StorageQuota(store, LIMITS, clock))
+
+
+async def test_the_storage_quota_forgets_old_uses(store: SqlStorage) -> None:
+    clock = Clock()
+    quota = StorageQuota(store, LIMITS, clock)
+    for user in range(100):  # the 100th take forgets what is older than the longest window
+        clock.now += 5
+        assert (await quota.take(user, user)).allowed
+    [(left,)] = await store.fetch("SELECT COUNT(*) FROM quota_uses")
+    assert left == 2 * 21  # the last 100 s, both ends included: 21 takes, a user's and a server's use each
