@@ -93,6 +93,35 @@ class UserActions:
         ix = self.interactions.new(user, 3, data, channel_id=msg.channel_id, message=msg)
         return await self._send(ix, wait=wait, timeout=timeout)
 
+    async def message_command(
+        self,
+        user: FakeUser,
+        name: str,
+        message: FakeMessage,
+        *,
+        wait: bool = True,
+        timeout: float = 10.0,
+    ) -> FakeInteraction:
+        """``user`` picks the message context-menu command ``name`` ("Apps" → name) on ``message``.
+
+        Like Discord, the interaction carries the whole target message in ``resolved.messages`` (content
+        included, whatever the bot's intents). LookupError if the bot never synced a message command ``name``.
+        """
+        cmd = self.interactions.find_command(name, type=3)
+        if message.deleted:
+            raise ValueError(f"message {message.id} was deleted")
+        data: Json = {
+            "id": cmd["id"],
+            "name": cmd["name"],
+            "type": 3,
+            "target_id": str(message.id),
+            "resolved": {"messages": {str(message.id): self.world.message_payload(message)}},
+        }
+        if "guild_id" in cmd:
+            data["guild_id"] = cmd["guild_id"]
+        ix = self.interactions.new(user, 2, data, channel_id=message.channel_id)
+        return await self._send(ix, wait=wait, timeout=timeout)
+
     async def submit_modal(
         self,
         user: FakeUser,

@@ -12,6 +12,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .models import PRIVILEGED_INTENTS
+
 log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
@@ -28,6 +30,7 @@ OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
 
 CLOSE_AUTH_FAILED = 4004
+CLOSE_DISALLOWED_INTENTS = 4014
 
 
 @dataclass
@@ -47,6 +50,7 @@ class GatewayHooks:
     guild_payloads: Callable[[], list[Json]]
     members_chunk: Callable[[Json], Json]
     resume_url: Callable[[], str]
+    allowed_privileged: Callable[[], int] = lambda: PRIVILEGED_INTENTS  # enabled in the "developer portal"
 
 
 class Gateway:
@@ -113,8 +117,12 @@ class Gateway:
         if data.get("token") != self.hooks.token():
             await ws.close(code=CLOSE_AUTH_FAILED, message=b"Authentication failed.")
             return
+        intents = int(data.get("intents", 0))
+        if intents & PRIVILEGED_INTENTS & ~self.hooks.allowed_privileged():
+            await ws.close(code=CLOSE_DISALLOWED_INTENTS, message=b"Disallowed intent(s).")
+            return
         self.identifies += 1
-        self.session = Session(id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
+        self.session = Session(id=secrets.token_hex(16), intents=intents)
         self.ready.clear()
         async with self._lock:
             self.ws = ws
