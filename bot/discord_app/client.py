@@ -30,7 +30,8 @@ from bot.storage.sqlite import SqliteStorage
 
 log = logging.getLogger(__name__)
 
-# One extension per feature, in dependency order (study uses runs and quiz); `fallback` answers the rest.
+# One extension per feature, in dependency order (study uses runs and quiz; exercises use playground);
+# `fallback` answers the rest.
 EXTENSIONS = (
     "bot.discord_app.lessons",
     "bot.discord_app.runs",
@@ -38,6 +39,8 @@ EXTENSIONS = (
     "bot.discord_app.study",
     "bot.discord_app.progress",
     "bot.discord_app.admin",
+    "bot.discord_app.playground",
+    "bot.discord_app.exercises",
     "bot.discord_app.fallback",
 )
 
@@ -66,6 +69,8 @@ class CorobotBot(commands.Bot):
         it); without one the bot keeps them in an in-memory database it owns, lost at exit."""
         intents = discord.Intents.none()
         intents.guilds = True
+        if settings.playground.rerun_on_edit:  # a message's edits re-run its code: MESSAGE_UPDATE with content
+            intents.guild_messages = intents.message_content = True
         # corobot never joins voice: discord.py's start-up warnings about missing voice libraries are noise
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False

@@ -103,8 +103,9 @@ LESSONS: dict[str, str] = {
 }
 
 
-# Every slash command the bot registers, sorted.
-COMMANDS = ["help", "leaderboard", "lesson", "lessons", "progress", "quiz", "reload", "run", "stop", "study"]
+# Every application command the bot registers (slash commands and the message command), sorted.
+COMMANDS = ["Run with corobot", "exercise", "help", "leaderboard", "lesson", "lessons", "playground", "progress"]
+COMMANDS += ["quiz", "reload", "run", "stop", "study", "try"]
 
 QUIZ_LESSON = """
     id: tasks

@@ -55,9 +55,10 @@ Interactions (each dispatches INTERACTION_CREATE and, unless ``wait=False``, wai
     ``await message_command(user, name, message) -> FakeInteraction`` (a message context-menu command:
         ``target_id`` and the whole message in ``resolved.messages``, content included)
     ``await submit_modal(user, opened_by, {custom_id: text}) -> FakeInteraction`` (``opened_by`` is the
-        interaction the bot answered with a modal; a field left out keeps its pre-filled value; a value over
-        the field's length limits raises ValueError, as the client would not send it). A modal the bot opens
-        is checked like Discord does (title ≤ 45, 1-5 inputs, label ≤ 45, lengths and pre-filled value ≤ 4000).
+        interaction the bot answered with a modal; a field left out keeps its pre-filled value; with
+        ``check_lengths=True`` a value outside the field's length limits raises ValueError, as Discord's client
+        would not send it). A modal the bot opens is checked like Discord does (title ≤ 45, 1-5 inputs,
+        label ≤ 45, lengths and pre-filled value ≤ 4000).
     ``expire_interaction(ix)`` — its token dies: webhook calls get 401 ``50027 Invalid Webhook Token``,
         the callback 404 ``10062 Unknown interaction``.
 

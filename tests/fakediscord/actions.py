@@ -130,13 +130,17 @@ class UserActions:
         *,
         wait: bool = True,
         timeout: float = 10.0,
+        check_lengths: bool = False,
     ) -> FakeInteraction:
         """``user`` fills in and submits the modal the bot opened in answer to ``opened_by``.
 
-        ``values`` maps a text input's custom_id to its text (or a select's custom_id to a list of values).
+        ``values`` maps a text input's custom_id to its text (or a select's custom_id to a list of values); a
+        field left out keeps its pre-filled value.  With ``check_lengths`` a value outside the field's length
+        limits raises ValueError (Discord's own client would not send it); without, it is sent as a client that
+        ignores the limits would.
         """
         if opened_by.modal is None:
             raise ValueError(f"the bot did not open a modal for interaction {opened_by.id}")
-        data = self.interactions.modal_data(opened_by.modal, values)
+        data = self.interactions.modal_data(opened_by.modal, values, check_lengths=check_lengths)
         ix = self.interactions.new(user, 5, data, channel_id=opened_by.channel_id, message=opened_by.component_message)
         return await self._send(ix, wait=wait, timeout=timeout)

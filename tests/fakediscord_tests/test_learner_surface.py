@@ -80,7 +80,7 @@ async def test_a_modal_opens_pre_filled_and_submits_the_edited_text(fd: FakeDisc
         done = await fd.submit_modal(alice, opened, {"stdin": "alice\n"})  # the code as pre-filled
         assert done.original is not None and done.original.content == "4000|alice\n"
         with pytest.raises(ValueError, match="refuses 4001 characters"):
-            await fd.submit_modal(alice, opened, {"code": "y" * 4001})
+            await fd.submit_modal(alice, opened, {"code": "y" * 4001}, check_lengths=True)
 
 
 async def test_discord_refuses_a_form_over_its_limits(fd: FakeDiscord) -> None:

@@ -28,7 +28,7 @@ from bot.core.storage import LearnerRunRow, LearnerStorage
 log = logging.getLogger(__name__)
 
 Kind = Literal["try", "message", "edit", "exercise"]
-ItemKind = Literal["example", "exercise"]
+ItemKind = Literal["example", "exercise", "try"]  # what a kept version is of ("try": the last /try code)
 
 
 class LearnerRunner(Protocol):
@@ -88,6 +88,7 @@ class ExerciseResult:
     points: int
     hint: Text | None  # offered after a failed try: the next one in the exercise's list
     hint_number: int  # 1-based, 0 when no hint
+    hints: int  # how many hints the exercise has
     tries: int  # graded tries so far, this one included
 
 
@@ -186,7 +187,7 @@ class Playground:
         if not result.passed and exercise.hints:
             number = min(max(failed, 1), len(exercise.hints))
             hint = exercise.hints[number - 1]
-        return ExerciseResult(result, awarded, exercise.points, hint, number, tries)
+        return ExerciseResult(result, awarded, exercise.points, hint, number, len(exercise.hints), tries)
 
     async def last_version(self, user_id: int, kind: ItemKind, lesson_id: str, item_id: str) -> str | None:
         if self.storage is None:
