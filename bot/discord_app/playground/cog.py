@@ -31,6 +31,7 @@ from bot.discord_app.playground.service import PlaygroundService
 log = logging.getLogger(__name__)
 
 OPTION_LIMIT = 6000  # characters Discord allows in a string option
+Channel = app_commands.AppCommandChannel | app_commands.AppCommandThread  # as resolved: no cache needed
 
 
 class PlaygroundCog(Feature, name="Playground"):
@@ -84,14 +85,14 @@ class PlaygroundCog(Feature, name="Playground"):
     @app_commands.rename(channel=ls("opt.channel"))
     @app_commands.describe(channel=ls("opt.channel.desc"))
     @app_commands.check(require_admin)
-    async def off(self, interaction: Interaction, channel: discord.TextChannel | discord.Thread | None = None) -> None:
+    async def off(self, interaction: Interaction, channel: Channel | None = None) -> None:
         await self._switch(interaction, channel, enabled=False)
 
     @playground.command(name=ls("cmd.playground.on"), description=ls("cmd.playground.on.desc"))
     @app_commands.rename(channel=ls("opt.channel"))
     @app_commands.describe(channel=ls("opt.channel.desc"))
     @app_commands.check(require_admin)
-    async def on(self, interaction: Interaction, channel: discord.TextChannel | discord.Thread | None = None) -> None:
+    async def on(self, interaction: Interaction, channel: Channel | None = None) -> None:
         await self._switch(interaction, channel, enabled=True)
 
     @playground.command(name=ls("cmd.playground.status"), description=ls("cmd.playground.status.desc"))
@@ -113,7 +114,7 @@ class PlaygroundCog(Feature, name="Playground"):
         return t(interaction.locale, "playground.state_on" if enabled else "playground.state_off")
 
     async def _switch(
-        self, interaction: Interaction, channel: discord.TextChannel | discord.Thread | None, *, enabled: bool
+        self, interaction: Interaction, channel: Channel | None, *, enabled: bool
     ) -> None:
         guild, user = interaction.guild_id or 0, interaction.user.id
         await self.services.storage.set_learner_policy(guild, channel.id if channel else 0, enabled, user)
