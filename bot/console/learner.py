@@ -72,7 +72,8 @@ def print_exercise(console: Console, lesson: Lesson, exercise: Exercise, locale:
     console.print(Markdown(exercise.goal.get(locale)))
     console.print(Syntax(exercise.starter.rstrip("\n"), "python", line_numbers=True, word_wrap=True))
     ref = exercise_ref(lesson, exercise)
-    console.print(Text(t(locale, "console.exercise_how", ref=ref, points=exercise.points), style="dim"))
+    how = t(locale, "console.exercise_how", ref=ref, points=exercise.points)
+    console.print(Text(how, style="dim"), soft_wrap=True)  # the command stays on one line
 
 
 async def grade_code(

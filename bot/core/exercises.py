@@ -34,13 +34,13 @@ class UnknownExercise(CorobotError):
     def __init__(self, lesson_id: str, exercise_id: str | None, known: Iterable[str] = ()) -> None:
         self.lesson_id = lesson_id
         self.exercise_id = exercise_id
-        names = ", ".join(known)
-        if exercise_id is None:
+        names = list(known)
+        if exercise_id is None or not names:
             super().__init__(message_id="exercise.none_in_lesson", params={"lesson": lesson_id})
         else:
             super().__init__(
                 message_id="exercise.unknown",
-                params={"lesson": lesson_id, "exercise": quoted(exercise_id), "known": names or "—"},
+                params={"lesson": lesson_id, "exercise": quoted(exercise_id), "known": names},
             )
 
 
