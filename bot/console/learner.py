@@ -101,7 +101,9 @@ async def grade_code(
             key = "console.part_ok" if part.ok else "console.part_failed"
             what = t(locale, NAME_PARTS[part.kind], name=part.name)
             console.print(Text(t(locale, key, part=what), style="green" if part.ok else "red"))
-    if result.grade.passed:
+    if result.grade.passed and not result.saved:
+        console.print(Text(t(locale, "console.exercise_not_saved"), style="bold yellow"))
+    elif result.grade.passed:
         key = "console.exercise_passed" if result.awarded else "console.exercise_passed_again"
         console.print(Text(t(locale, key, points=result.points), style="bold green"))
     else:

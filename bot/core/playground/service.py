@@ -90,6 +90,7 @@ class ExerciseResult:
     hint_number: int  # 1-based, 0 when no hint
     hints: int  # how many hints the exercise has
     tries: int  # graded tries so far, this one included
+    saved: bool = True  # False: the database failed, so the points (if any) are not recorded yet
 
 
 class Playground:
@@ -172,22 +173,25 @@ class Playground:
         """Grade a finished exercise run, record it, award the points the first time it passes, pick a hint."""
         result = grade(exercise, record, run.request.code)
         await self.finish(run, record.finished, passed=result.passed)
-        awarded, tries, failed = False, 1, 0 if result.passed else 1
+        awarded, tries, failed, saved = False, 1, 0 if result.passed else 1, True
         if self.storage is not None:
-            if result.passed:
-                awarded = await self.storage.award_exercise(
-                    run.request.guild_id, run.request.user_id, lesson.id, exercise.id, exercise.points, run.digest
-                )
-            tries, passes = await self.storage.learner_tries(
-                run.request.guild_id, run.request.user_id, "exercise", exercise_ref(lesson, exercise)
-            )
-            failed = tries - passes
+            who = (run.request.guild_id, run.request.user_id)
+            try:
+                if result.passed:
+                    awarded = await self.storage.award_exercise(
+                        *who, lesson.id, exercise.id, exercise.points, run.digest
+                    )
+                tries, passes = await self.storage.learner_tries(*who, "exercise", exercise_ref(lesson, exercise))
+                failed = tries - passes
+            except StorageError as exc:  # the grade stands; the member is told the points wait for the next try
+                log.warning("exercise %s by user %s: not recorded (%s)", exercise.id, run.request.user_id, exc)
+                saved = False
         hint: Text | None = None
         number = 0
         if not result.passed and exercise.hints:
             number = min(max(failed, 1), len(exercise.hints))
             hint = exercise.hints[number - 1]
-        return ExerciseResult(result, awarded, exercise.points, hint, number, len(exercise.hints), tries)
+        return ExerciseResult(result, awarded, exercise.points, hint, number, len(exercise.hints), tries, saved)
 
     async def last_version(self, user_id: int, kind: ItemKind, lesson_id: str, item_id: str) -> str | None:
         if self.storage is None:

@@ -99,7 +99,9 @@ def result_lines(result: ExerciseResult, locale: str) -> list[str]:
     lines = [text for part in result.grade.parts if (text := part_text(part, locale)) is not None]
     if result.grade.syntax_error:
         lines.append(t(locale, "exercise.syntax_error"))
-    if result.grade.passed:
+    if result.grade.passed and not result.saved:
+        lines.append(t(locale, "exercise.passed_not_saved"))
+    elif result.grade.passed:
         key = "exercise.passed_points" if result.awarded else "exercise.passed_again"
         lines.append(t(locale, key, points=result.points))
     else:

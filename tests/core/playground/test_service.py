@@ -133,3 +133,19 @@ async def test_versions_are_kept_per_learner(parts: tuple[Playground, SqliteStor
     await playground.keep_version(7, "example", "hello", "hi", "print(1)\n")
     assert await playground.last_version(7, "example", "hello", "hi") == "print(1)\n"
     assert await playground.last_version(8, "example", "hello", "hi") is None
+
+
+async def test_a_database_failure_keeps_the_grade_and_says_the_points_wait(
+    parts: tuple[Playground, SqliteStorage, Runner],
+) -> None:
+    playground, storage, _ = parts
+    playground.quota = None
+    lesson = Lesson.model_validate(yaml.safe_load(LESSON))
+    exercise = lesson.exercises[0]
+    run = await playground.start(LearnerRequest(exercise.solution, 7, "exercise", guild_id=1, source="overlap/fast"))
+    record = RunRecord()
+    async for event in run.handle:
+        record.add(event)
+    await storage.close()  # the database goes away while the run was going
+    result = await playground.grade(run, lesson, exercise, record)
+    assert result.grade.passed and not result.saved and not result.awarded
