@@ -89,7 +89,8 @@ async def grade_code(
     """Run a submission, print it live with the summary (the check's time and output) and which parts passed."""
     kind: Kind = "exercise"
     source = exercise_ref(lesson, exercise)
-    request = LearnerRequest(code, CONSOLE_USER, kind, CONSOLE_GUILD, source=source, name=run_name(exercise))
+    name, timeout = run_name(exercise), exercise.timeout
+    request = LearnerRequest(code, CONSOLE_USER, kind, CONSOLE_GUILD, source=source, name=name, timeout=timeout)
     run = await _run(console, playground, request, locale)
     record = await _show(console, run, locale)
     result = await playground.grade(run, lesson, exercise, record)

@@ -71,6 +71,7 @@ class LearnerRequest:
     source: str = ""  # lesson/example or lesson/exercise it started from
     stdin: str | None = None
     name: str = "main.py"  # what tracebacks call the program
+    timeout: float | None = None  # seconds; None: the learner-code timeout (an exercise may set its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +137,8 @@ class Playground:
                 assert self.limits.quota is not None, "a quota needs its limits"
                 window = self.limits.quota.user if decision.scope == "user" else self.limits.quota.guild
                 raise QuotaExceeded(decision, window)
-        handle = self.runner.run(
-            code, name=request.name, timeout=self.limits.timeout, owner=request.user_id, stdin=stdin
-        )
+        timeout = request.timeout if request.timeout is not None else self.limits.timeout
+        handle = self.runner.run(code, name=request.name, timeout=timeout, owner=request.user_id, stdin=stdin)
         run = LearnerRun(request, handle, secrets.token_hex(8), code_hash(code))
         channel = request.channels[0] if request.channels else 0
         where = (request.user_id, request.guild_id, channel)

@@ -83,7 +83,8 @@ class ExercisesCog(Feature, name="Exercises"):
         learner, core = self.services.get(PlaygroundService), self.services.get(Playground)
         locale = lesson_locale(interaction.locale)
         ref = exercise_ref(lesson, exercise)
-        request = learner.request(interaction, code, "exercise", source=ref, name=run_name(exercise))
+        name, timeout = run_name(exercise), exercise.timeout
+        request = learner.request(interaction, code, "exercise", source=ref, name=name, timeout=timeout)
         notes = LearnerNotes("exercise", interaction.user.id, exercise=exercise)
 
         async def graded(run: LearnerRun, record: RunRecord) -> None:

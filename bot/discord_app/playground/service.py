@@ -225,10 +225,11 @@ class PlaygroundService:
         source: str = "",
         stdin: str | None = None,
         name: str = "main.py",
+        timeout: float | None = None,
     ) -> LearnerRequest:
         guild, channels = interaction.guild_id or 0, channels_of(interaction)
-        user = interaction.user.id
-        return LearnerRequest(code, user, kind, guild, channels, source=source, stdin=stdin or None, name=name)
+        user, stdin = interaction.user.id, stdin or None
+        return LearnerRequest(code, user, kind, guild, channels, source, stdin, name, timeout)
 
     async def run_edit(
         self, interaction: Interaction, lesson_id: str, example_id: str, code: str, stdin: str | None
