@@ -12,22 +12,26 @@ from __future__ import annotations
 import json
 import logging
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from abc import abstractmethod
 from typing import Any
 
 from bot.core.errors import StorageConflict, StorageError, StorageSchemaError
-from bot.core.storage import AnswerRow, LearnerRunRow, Period, Progress, RunRecordRow
+from bot.core.storage import AnswerRow, Period, Progress, RunRecordRow
+from bot.storage.learner import LearnerQueries
 from bot.storage.migrations import LATEST, TABLES, Dialect
+from bot.storage.primitives import Row, Tx
+from bot.storage.review import ReviewQueries
 
+__all__ = ["Row", "SqlStorage"]
 log = logging.getLogger(__name__)
 
 _PERIOD_SECONDS = {"week": 7 * 86400, "month": 30 * 86400}
-Row = Sequence[Any]
 
 
-class SqlStorage(ABC):
-    """Implements `bot.core.storage.Storage` on top of `_write`, `_write_many`, `_fetch` and `_migrate`."""
+class SqlStorage(ReviewQueries, LearnerQueries):
+    """Implements `bot.core.storage.Storage` on top of `_write`, `_write_many`, `_fetch`, `_atomic` (see
+    `bot.storage.primitives`) and `migrate`; the spaced-review queries are in `bot.storage.review`, learner
+    code's in `bot.storage.learner`."""
 
     dialect: Dialect
 
@@ -44,21 +48,6 @@ class SqlStorage(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
-
-    @abstractmethod
-    async def _write(self, operation: str, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one statement in its own transaction."""
-
-    @abstractmethod
-    async def _write_many(self, operation: str, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement once per row, all in one transaction."""
-
-    @abstractmethod
-    async def _write_counted(self, operation: str, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement in its own transaction; how many rows it changed."""
-
-    @abstractmethod
-    async def _fetch(self, operation: str, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
     @abstractmethod
     async def schema_version(self) -> int: ...
@@ -107,12 +96,17 @@ class SqlStorage(ABC):
     # -- runs and progress -------------------------------------------------------------------------------
 
     async def record_run(self, row: RunRecordRow) -> None:
-        await self._write(
-            "record a run",
-            "INSERT INTO runs (guild_id, user_id, lesson_id, example_id, status, elapsed, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (row.guild_id, row.user_id, row.lesson_id, row.example_id, row.status, row.elapsed, time.time()),
-        )
+        now = time.time()
+
+        async def write(tx: Tx) -> None:
+            await tx.execute(
+                "INSERT INTO runs (guild_id, user_id, lesson_id, example_id, status, elapsed, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row.guild_id, row.user_id, row.lesson_id, row.example_id, row.status, row.elapsed, now),
+            )
+            await self._note_activity(tx, row.user_id, row.guild_id, now)
+
+        await self._atomic("record a run", write)
 
     async def mark_lesson(self, guild_id: int, user_id: int, lesson_id: str, *, completed: bool) -> None:
         now = time.time()
@@ -205,13 +199,16 @@ class SqlStorage(ABC):
     # -- answers -----------------------------------------------------------------------------------------
 
     async def record_answer(self, guild_id: int, row: AnswerRow) -> None:
-        await self._write(
-            "record an answer",
-            "INSERT INTO answers (quiz_id, question_id, user_id, guild_id, answer, at, changes) "
-            "VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (quiz_id, question_id, user_id) DO UPDATE SET "
-            "answer = excluded.answer, at = excluded.at, changes = answers.changes + 1",
-            (row.quiz_id, row.question_id, row.user_id, guild_id, json.dumps(row.answer), row.at),
-        )
+        async def write(tx: Tx) -> None:
+            await tx.execute(
+                "INSERT INTO answers (quiz_id, question_id, user_id, guild_id, answer, at, changes) "
+                "VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (quiz_id, question_id, user_id) DO UPDATE SET "
+                "answer = excluded.answer, at = excluded.at, changes = answers.changes + 1",
+                (row.quiz_id, row.question_id, row.user_id, guild_id, json.dumps(row.answer), row.at),
+            )
+            await self._note_activity(tx, row.user_id, guild_id, row.at)
+
+        await self._atomic("record an answer", write)
 
     async def score_answers(self, quiz_id: str, question_id: str, scores: dict[int, tuple[bool, int]]) -> None:
         await self._write_many(
@@ -231,99 +228,3 @@ class SqlStorage(ABC):
             AnswerRow(quiz_id, question_id, int(u), json.loads(a), float(t), None if c is None else bool(c), int(p))
             for u, a, t, c, p in rows
         ]
-
-    # -- learner code (issue 13) -------------------------------------------------------------------------
-
-    async def save_learner_code(self, user_id: int, kind: str, lesson_id: str, item_id: str, code: str) -> None:
-        await self._write(
-            "save your code",
-            "INSERT INTO learner_code (user_id, kind, lesson_id, item_id, code, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (user_id, kind, lesson_id, item_id) DO UPDATE SET code = excluded.code, "
-            "updated_at = excluded.updated_at",
-            (user_id, kind, lesson_id, item_id, code, time.time()),
-        )
-
-    async def learner_code(self, user_id: int, kind: str, lesson_id: str, item_id: str) -> str | None:
-        rows = await self._fetch(
-            "read your code",
-            "SELECT code FROM learner_code WHERE user_id = ? AND kind = ? AND lesson_id = ? AND item_id = ?",
-            (user_id, kind, lesson_id, item_id),
-        )
-        return str(rows[0][0]) if rows else None
-
-    async def log_learner_run(self, row: LearnerRunRow) -> None:
-        await self._write(
-            "log a learner run",
-            "INSERT INTO learner_runs (id, guild_id, channel_id, user_id, kind, source, code_sha256, code_chars, "
-            "stdin_chars, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                *(row.id, row.guild_id, row.channel_id, row.user_id, row.kind, row.source),
-                *(row.code_sha256, row.code_chars, row.stdin_chars, row.started_at),
-            ),
-        )
-
-    async def finish_learner_run(self, run_id: str, status: str, elapsed: float, passed: bool | None) -> None:
-        await self._write(
-            "log a learner run",
-            "UPDATE learner_runs SET status = ?, elapsed = ?, passed = ? WHERE id = ?",
-            (status, elapsed, None if passed is None else int(passed), run_id),
-        )
-
-    async def learner_tries(self, guild_id: int, user_id: int, kind: str, source: str) -> tuple[int, int]:
-        [(tries, passed)] = await self._fetch(
-            "read your tries",
-            "SELECT COUNT(*), COALESCE(SUM(passed), 0) FROM learner_runs WHERE guild_id = ? AND user_id = ? "
-            "AND kind = ? AND source = ? AND passed IS NOT NULL",
-            (guild_id, user_id, kind, source),
-        )
-        return int(tries), int(passed)
-
-    async def set_learner_policy(self, guild_id: int, channel_id: int, enabled: bool, set_by: int) -> None:
-        await self._write(
-            "save the learner-code setting",
-            "INSERT INTO learner_policy (guild_id, channel_id, enabled, set_by, set_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (guild_id, channel_id) DO UPDATE SET enabled = excluded.enabled, set_by = excluded.set_by, "
-            "set_at = excluded.set_at",
-            (guild_id, channel_id, int(enabled), set_by, time.time()),
-        )
-
-    async def learner_policy(self, guild_id: int) -> dict[int, bool]:
-        rows = await self._fetch(
-            "read the learner-code setting",
-            "SELECT channel_id, enabled FROM learner_policy WHERE guild_id = ? ORDER BY channel_id",
-            (guild_id,),
-        )
-        return {int(channel): bool(enabled) for channel, enabled in rows}
-
-    async def award_exercise(
-        self, guild_id: int, user_id: int, lesson_id: str, exercise_id: str, points: int, code_sha256: str
-    ) -> bool:
-        changed = await self._write_counted(
-            "record a solved exercise",
-            "INSERT INTO answers (quiz_id, question_id, user_id, guild_id, answer, at, changes, correct, points) "
-            "VALUES (?, ?, ?, ?, ?, ?, 0, 1, ?) ON CONFLICT (quiz_id, question_id, user_id) DO NOTHING",
-            (
-                *(f"exercise:{guild_id}", f"{lesson_id}/{exercise_id}", user_id, guild_id),
-                *(json.dumps({"sha256": code_sha256}), time.time(), points),
-            ),
-        )
-        return changed > 0
-
-    async def quota_uses(self, scopes: Sequence[str], since: float) -> dict[str, list[float]]:
-        found: dict[str, list[float]] = {scope: [] for scope in scopes}
-        marks = ", ".join("?" for _ in scopes)
-        for scope, at in await self._fetch(
-            "read the learner-run quota",
-            f"SELECT scope, at FROM quota_uses WHERE scope IN ({marks}) AND at >= ? ORDER BY at",
-            (*scopes, since),
-        ):
-            found[str(scope)].append(float(at))
-        return found
-
-    async def add_quota_use(self, scopes: Sequence[str], at: float) -> None:
-        await self._write_many(
-            "count a learner run", "INSERT INTO quota_uses (scope, at) VALUES (?, ?)", [(s, at) for s in scopes]
-        )
-
-    async def forget_quota_uses(self, before: float) -> None:
-        await self._write("forget old learner-run counts", "DELETE FROM quota_uses WHERE at < ?", (before,))

@@ -39,9 +39,13 @@ World:
     ``permissions_of(user) -> int``. The bot has a managed role (send, embed, attach, threads, manage
     messages); interactions carry ``app_permissions`` and ``member.permissions`` computed from roles.
     ``await say(user, content, channel_id=None)`` — a user posts a message (MESSAGE_CREATE; content is
-    blanked without the message_content intent, as on Discord). ``await edit(user, message, content)`` — the
-    author edits it (MESSAGE_UPDATE, content likewise). ``privileged_intents``: the privileged intents the
-    "developer portal" enables for the bot; an IDENTIFY asking for another is closed with 4014.
+    blanked without the message_content intent, as on Discord; a direct message keeps it and needs the
+    direct_messages intent). ``await edit(user, message, content)`` — the author edits it (MESSAGE_UPDATE,
+    content likewise). ``privileged_intents``: the privileged intents the "developer portal" enables for the
+    bot; an IDENTIFY asking for another is closed with 4014. ``world.open_dm(user) -> FakeChannel`` — the
+    bot's direct message channel with ``user`` (what ``POST /users/@me/channels`` opens; a click there has no
+    guild, the user instead of a member). ``world.remove_member(user)`` — the user leaves:
+    ``GET /guilds/{g}/members/{u}`` answers 404.
 
 Interactions (each dispatches INTERACTION_CREATE and, unless ``wait=False``, waits for the callback):
     ``await slash(user, name, options=None, *, subcommand=None, channel=None) -> FakeInteraction``

@@ -51,13 +51,13 @@ async def test_the_moderation_log_holds_a_hash_and_the_outcome_never_the_code(st
 
 async def test_the_off_switch_per_server_and_channel(store: SqlStorage) -> None:
     assert await store.learner_policy(1) == {}
-    await store.set_learner_policy(1, 0, False, 99)
-    await store.set_learner_policy(1, 5, True, 99)
-    await store.set_learner_policy(1, 5, False, 98)  # changed again: one row
-    await store.set_learner_policy(2, 0, True, 97)
+    await store.set_learner_policy(1, 0, False)
+    await store.set_learner_policy(1, 5, True)
+    await store.set_learner_policy(1, 5, False)  # changed again: one row
+    await store.set_learner_policy(2, 0, True)
     assert await store.learner_policy(1) == {0: False, 5: False}
     assert await store.learner_policy(2) == {0: True}
-    assert await store.fetch("SELECT set_by FROM learner_policy WHERE guild_id = 1 AND channel_id = 5") == [(98,)]
+    assert await store.fetch("SELECT COUNT(*) FROM learner_policy") == [(3,)]
 
 
 async def test_exercise_points_are_awarded_once_even_when_submissions_race(store: SqlStorage) -> None:
@@ -71,14 +71,15 @@ async def test_exercise_points_are_awarded_once_even_when_submissions_race(store
     assert await store.leaderboard(1, "week") == [(7, 25, 2)]
 
 
-async def test_quota_uses_by_scope_and_window(store: SqlStorage) -> None:
-    await store.add_quota_use(["u:7", "g:1"], 100.0)
-    await store.add_quota_use(["u:7", "g:1"], 150.0)
-    await store.add_quota_use(["u:8", "g:1"], 160.0)
-    assert await store.quota_uses(["u:7", "g:1"], 120.0) == {"u:7": [150.0], "g:1": [150.0, 160.0]}
-    assert await store.quota_uses(["u:9"], 0.0) == {"u:9": []}
+async def test_quota_uses_by_member_server_and_window(store: SqlStorage) -> None:
+    await store.add_quota_use(1, 7, 100.0)
+    await store.add_quota_use(1, 7, 150.0)
+    await store.add_quota_use(1, 8, 160.0)
+    await store.add_quota_use(2, 7, 170.0)  # the same member in another server
+    assert await store.quota_uses(1, 7, 120.0) == ([150.0, 170.0], [150.0, 160.0])
+    assert await store.quota_uses(3, 9, 0.0) == ([], [])
     await store.forget_quota_uses(155.0)
-    assert await store.quota_uses(["u:7", "g:1", "u:8"], 0.0) == {"u:7": [], "g:1": [160.0], "u:8": [160.0]}
+    assert await store.quota_uses(1, 7, 0.0) == ([170.0], [160.0])
 
 
 async def test_the_storage_quota_behaves_like_the_memory_one(store: SqlStorage) -> None:
@@ -95,4 +96,4 @@ async def test_the_storage_quota_forgets_old_uses(store: SqlStorage) -> None:
         clock.now += 5
         assert (await quota.take(user, user)).allowed
     [(left,)] = await store.fetch("SELECT COUNT(*) FROM quota_uses")
-    assert left == 2 * 21  # the last 100 s, both ends included: 21 takes, a user's and a server's use each
+    assert left == 21  # the last 100 s, both ends included

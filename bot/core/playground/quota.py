@@ -135,14 +135,13 @@ class StorageQuota:
         self._takes = 0
 
     async def take(self, guild_id: int, user_id: int) -> QuotaDecision:
-        user, guild = scopes(guild_id, user_id)
         longest = max(self.limits.user.seconds, self.limits.guild.seconds)
         async with self._lock:
             now = self.clock()
-            uses = await self.storage.quota_uses([user, guild], now - longest)
-            decision = decide(now, self.limits, uses[user], uses[guild])
+            mine, server = await self.storage.quota_uses(guild_id, user_id, now - longest)
+            decision = decide(now, self.limits, mine, server)
             if decision.allowed:
-                await self.storage.add_quota_use([user, guild], now)
+                await self.storage.add_quota_use(guild_id, user_id, now)
                 self._takes += 1
                 if self._takes % FORGET_EVERY == 0:
                     await self.storage.forget_quota_uses(now - longest)

@@ -117,7 +117,7 @@ class PlaygroundCog(Feature, name="Playground"):
         self, interaction: Interaction, channel: Channel | None, *, enabled: bool
     ) -> None:
         guild, user = interaction.guild_id or 0, interaction.user.id
-        await self.services.storage.set_learner_policy(guild, channel.id if channel else 0, enabled, user)
+        await self.services.storage.set_learner_policy(guild, channel.id if channel else 0, enabled)
         if channel is not None:
             key = "playground.switched_on_channel" if enabled else "playground.switched_off_channel"
             text = t(interaction.locale, key, channel=f"<#{channel.id}>")

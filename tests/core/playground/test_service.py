@@ -78,12 +78,12 @@ async def test_refusals_come_before_anything_runs_in_order(parts: tuple[Playgrou
         await playground.start(LearnerRequest("x = 1\n" * 70, 7, "try"))
     with pytest.raises(InputTooLarge):
         await playground.start(LearnerRequest("print(1)\n", 7, "try", stdin="x" * 11))
-    await storage.set_learner_policy(1, 0, False, 99)
+    await storage.set_learner_policy(1, 0, False)
     with pytest.raises(LearnerCodeOff) as off:
         await playground.start(LearnerRequest("print(1)\n", 7, "try", guild_id=1, channels=(5,)))
     assert off.value.message_id == "playground.off_guild"
-    await storage.set_learner_policy(1, 5, True, 99)  # a channel the admins opened in a closed server
-    await storage.set_learner_policy(1, 6, False, 99)
+    await storage.set_learner_policy(1, 5, True)  # a channel the admins opened in a closed server
+    await storage.set_learner_policy(1, 6, False)
     assert await playground.allowed(1, (5,)) and not await playground.allowed(1, (6,))
     assert await playground.allowed(1, (8, 5))  # a thread (8) of channel 5 follows its parent
     with pytest.raises(LearnerCodeOff) as closed:
