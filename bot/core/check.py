@@ -272,8 +272,7 @@ async def _report_lesson(
     for example in lesson.examples:
         name = f"{lesson.id}/{example.id}"
         if skip is not None:
-            out(f"SKIP  {name}  {skip}")
-            summary.skipped += 1
+            _count(out, summary, name, None, skip)
             continue
         outcome = results[example.id] = await runs[lesson.id, example.id]
         problems = example_problems(example, outcome)
@@ -288,25 +287,26 @@ async def _report_lesson(
             continue
         name = f"{lesson.id}/quiz/{question.id}"
         if skip is not None:
-            out(f"SKIP  {name}  {skip}")
-            summary.skipped += 1
+            _count(out, summary, name, None, skip)
             continue
         ok, detail = question_problem(question, results[question.example])
         _count(out, summary, name, ok, detail)
     for exercise in lesson.exercises:
         name = f"{lesson.id}/exercise/{exercise.id}"
         if skip is not None:
-            out(f"SKIP  {name}  {skip}")
-            summary.skipped += 1
+            _count(out, summary, name, None, skip)
             continue
         key = f"exercise/{exercise.id}"
         solution, starter = await runs[lesson.id, f"{key}/solution"], await runs[lesson.id, f"{key}/starter"]
         _count(out, summary, name, *exercise_problem(exercise, solution, starter))
 
 
-def _count(out: Callable[[str], None], summary: CheckSummary, name: str, ok: bool, detail: str) -> None:
-    out(f"{'PASS' if ok else 'FAIL'}  {name}  {detail}")
-    if ok:
+def _count(out: Callable[[str], None], summary: CheckSummary, name: str, ok: bool | None, detail: str) -> None:
+    """One line of the report, counted: PASS, FAIL, or SKIP (`ok` None)."""
+    out(f"{'SKIP' if ok is None else 'PASS' if ok else 'FAIL'}  {name}  {detail}")
+    if ok is None:
+        summary.skipped += 1
+    elif ok:
         summary.passed += 1
     else:
         summary.failed += 1

@@ -9,12 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.errors import CorobotError
 from bot.core.exercises import exercise_ref, find_exercise, run_name
 from bot.core.playground import LearnerRun, Playground
 from bot.core.record import RunRecord
-from bot.discord_app.autocomplete import MAX_CHOICES, lesson_choices
-from bot.discord_app.context import NO_PINGS, Interaction, services_of
+from bot.discord_app.autocomplete import exercise_autocomplete, exercise_lesson_autocomplete
+from bot.discord_app.context import NO_PINGS, Interaction
 from bot.discord_app.errors import report_error
 from bot.discord_app.exercises.components import ITEMS, solve_view
 from bot.discord_app.exercises.texts import exercise_card
@@ -27,29 +26,6 @@ from bot.discord_app.runs.message import RunView
 from bot.discord_app.runs.stream import RunTicket
 
 log = logging.getLogger(__name__)
-
-
-async def lessons_with_exercises(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    locale = lesson_locale(interaction.locale)
-    catalog = services_of(interaction.client).catalog
-    found = catalog.search(current, locale=locale, limit=100) if current.strip() else catalog.lessons()
-    return lesson_choices([x for x in found if x.exercises], locale)
-
-
-async def exercise_autocomplete(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    lesson_id = getattr(interaction.namespace, "lesson", None)
-    if not isinstance(lesson_id, str):
-        return []
-    try:
-        lesson = services_of(interaction.client).catalog.get(lesson_id)
-    except CorobotError:
-        return []
-    locale, needle = lesson_locale(interaction.locale), current.strip().lower()
-    return [
-        app_commands.Choice(name=f"{x.title.get(locale)} · {x.id}"[:100], value=x.id)
-        for x in lesson.exercises
-        if not needle or needle in x.id or needle in x.title.get(locale).lower()
-    ][:MAX_CHOICES]
 
 
 class ExercisesCog(Feature, name="Exercises"):
@@ -66,7 +42,7 @@ class ExercisesCog(Feature, name="Exercises"):
     @app_commands.command(name=ls("cmd.exercise"), description=ls("cmd.exercise.desc"))
     @app_commands.rename(lesson=ls("opt.lesson"), exercise=ls("opt.exercise"))
     @app_commands.describe(lesson=ls("opt.lesson.desc"), exercise=ls("opt.exercise.desc"))
-    @app_commands.autocomplete(lesson=lessons_with_exercises, exercise=exercise_autocomplete)
+    @app_commands.autocomplete(lesson=exercise_lesson_autocomplete, exercise=exercise_autocomplete)
     async def exercise(self, interaction: Interaction, lesson: str, exercise: str | None = None) -> None:
         locale = lesson_locale(interaction.locale)
         found, chosen = find_exercise(self.services.catalog.lessons(), lesson.strip(), (exercise or "").strip() or None)

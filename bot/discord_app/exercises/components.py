@@ -17,7 +17,7 @@ from bot.core.playground import Playground
 from bot.discord_app.components import MAX_CUSTOM_ID, Handled, frozen_view
 from bot.discord_app.context import Interaction, services_of
 from bot.discord_app.i18n import lesson_locale, t
-from bot.discord_app.playground.forms import SLUG, TEXT_LIMIT, channels_of, code_form, too_long
+from bot.discord_app.playground.forms import SLUG, channels_of, send_code_form
 
 SOLVE = rf"cb:ex:(?P<start>[on]):(?P<lesson>{SLUG}):(?P<exercise>{SLUG})"
 
@@ -48,12 +48,9 @@ class SolveButton(Handled, discord.ui.DynamicItem[discord.ui.Button[Any]], templ
         code = exercise.starter
         if self.start == "o":
             code = await playground.last_version(interaction.user.id, "exercise", lesson.id, exercise.id) or code
-        if len(code) > TEXT_LIMIT:
-            await too_long(interaction, code, f"{exercise.id}.py", locale)
-            return
-        title = t(locale, "exercise.form_title", exercise=exercise.id)
-        form = code_form(title, f"cf:ex:{lesson.id}:{exercise.id}", code, locale, stdin_limit=0, with_stdin=False)
-        await interaction.response.send_modal(form)
+        title, name = t(locale, "exercise.form_title", exercise=exercise.id), f"{exercise.id}.py"
+        custom_id = f"cf:ex:{lesson.id}:{exercise.id}"
+        await send_code_form(interaction, code, name=name, title=title, custom_id=custom_id, stdin_limit=0)
 
 
 ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (SolveButton,)

@@ -105,6 +105,19 @@ async def too_long(interaction: Interaction, code: str, name: str, locale: str) 
     await interaction.response.send_message(text, file=file, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
+async def send_code_form(
+    interaction: Interaction, code: str, *, name: str, title: str, custom_id: str, stdin_limit: int
+) -> None:
+    """Answer with the code form pre-filled with `code` (and an input box unless `stdin_limit` is 0); a code
+    longer than a form holds is refused clearly instead, with the code attached."""
+    locale = lesson_locale(interaction.locale)
+    if len(code) > TEXT_LIMIT:
+        await too_long(interaction, code, name, locale)
+        return
+    form = code_form(title, custom_id, code, locale, stdin_limit=stdin_limit, with_stdin=stdin_limit > 0)
+    await interaction.response.send_modal(form)
+
+
 class EditButton(Handled, discord.ui.DynamicItem[discord.ui.Button[Any]], template=EDIT):
     """Edit & run an example: a form pre-filled with the member's last version of it, else the lesson's code."""
 
@@ -133,14 +146,14 @@ class EditButton(Handled, discord.ui.DynamicItem[discord.ui.Button[Any]], templa
         await playground.refuse_if_off(interaction.guild_id or 0, channels_of(interaction))
         lesson, example = services.catalog.example(self.lesson_id, self.example_id)
         saved = await playground.last_version(interaction.user.id, "example", lesson.id, example.id)
-        code = saved or example.code
-        if len(code) > TEXT_LIMIT:
-            await too_long(interaction, code, f"{example.id}.py", locale)
-            return
-        title = t(locale, "playground.edit_title", example=example.id)
-        custom_id = f"cf:edit:{lesson.id}:{example.id}"
-        limit = playground.limits.stdin_chars
-        await interaction.response.send_modal(code_form(title, custom_id, code, locale, stdin_limit=limit))
+        await send_code_form(
+            interaction,
+            saved or example.code,
+            name=f"{example.id}.py",
+            title=t(locale, "playground.edit_title", example=example.id),
+            custom_id=f"cf:edit:{lesson.id}:{example.id}",
+            stdin_limit=playground.limits.stdin_chars,
+        )
 
 
 class TryAgainButton(Handled, discord.ui.DynamicItem[discord.ui.Button[Any]], template=TRY_AGAIN):
@@ -169,11 +182,8 @@ async def open_try_form(interaction: Interaction, code: str | None = None) -> No
     await playground.refuse_if_off(interaction.guild_id or 0, channels_of(interaction))
     if code is None:
         code = await playground.last_version(interaction.user.id, "try", "", "") or ""
-    if len(code) > TEXT_LIMIT:
-        await too_long(interaction, code, "main.py", locale)
-        return
     title, limit = t(locale, "playground.try_title"), playground.limits.stdin_chars
-    await interaction.response.send_modal(code_form(title, "cf:try", code, locale, stdin_limit=limit))
+    await send_code_form(interaction, code, name="main.py", title=title, custom_id="cf:try", stdin_limit=limit)
 
 
 ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (EditButton, TryAgainButton)

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 import discord
@@ -124,7 +124,6 @@ class Watch:
     stream: RunStream | None = None
     pending: str | None = None  # the newest edited content not yet run
     runs: int = 0
-    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class PlaygroundService:

@@ -60,8 +60,9 @@ async def test_an_exercise_graded_wrong_then_right_with_points_once(tmp_path: Pa
         fresh = await fd.click(alice, right, "cb:ex:n:overlap:fast")
         assert fields(fresh)["code"]["value"] == starter  # Start over: the starting code
 
-        progress = (await fd.slash(alice, "progress")).original
-        assert progress is not None and "15" in progress.content
+        asked = await fd.slash(alice, "progress")
+        await fd.wait_until(lambda: bool(asked.original and not asked.original.loading and asked.original.content))
+        assert "Quiz: 1/1 right · accuracy 100% · 15 points" in asked.original.content  # the progress store's
         storage = env.bot.services.storage
         assert isinstance(storage, SqlStorage)
         rows = await storage.fetch("SELECT quiz_id, question_id, user_id, correct, points FROM answers")
