@@ -72,6 +72,7 @@ class Harness:
         self.main_ident = threading.get_ident()
         self.pending: list[tuple[asyncio.Task[Any], int, float]] = []
         self.task_ids = 0
+        self.coro_names: dict[int, str | None] = {}  # task id -> its coroutine's name, until the task is done
         self.task_events = 0
         self.partial: dict[str, str] = {"stdout": "", "stderr": ""}
         self.cb_seq = 0
@@ -131,19 +132,22 @@ class Harness:
                 self._line(stream, rest, newline=False)
 
     # -- tasks ---------------------------------------------------------------------------------
-    def task_created(self, task: asyncio.Task[Any]) -> None:
-        coro = task.get_coro()
-        if getattr(coro, "__qualname__", "") in _INTERNAL_TASKS:
+    def task_created(self, task: asyncio.Task[Any], coro: object) -> None:
+        # `coro` as create_task received it: Task.get_coro() on an eagerly completed task (3.12's eager task
+        # factory) crashes CPython 3.12.0-3.12.4 with SIGSEGV (gh-122332) and returns None on 3.13.
+        qualname = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
+        if qualname in _INTERNAL_TASKS:
             return
         self.task_ids += 1
         self.pending.append((task, self.task_ids, self.now()))
         task_id = self.task_ids
+        self.coro_names[task_id] = qualname if isinstance(qualname, str) else None
         task.add_done_callback(lambda t: self.task_done(t, task_id))
 
     def flush_tasks(self) -> None:
         while self.pending:
             task, task_id, t = self.pending.pop(0)
-            self._task_event(_display_name(task), "created", t, task_id)
+            self._task_event(_display_name(task, self.coro_names.get(task_id)), "created", t, task_id)
 
     def task_done(self, task: asyncio.Task[Any], task_id: int) -> None:
         self.flush_tasks()
@@ -151,7 +155,7 @@ class Harness:
             kind = "cancelled"
         else:  # `_exception`, not exception(): keep "exception was never retrieved" for the lesson
             kind = "failed" if getattr(task, "_exception", None) is not None else "done"
-        self._task_event(_display_name(task), kind, self.now(), task_id)
+        self._task_event(_display_name(task, self.coro_names.pop(task_id, None)), kind, self.now(), task_id)
 
     def _task_event(self, name: str, kind: str, t: float, task_id: int) -> None:
         self.task_events += 1
@@ -269,7 +273,7 @@ def install(harness: Harness) -> None:
             self, coro: Coroutine[Any, Any, _T], *, name: str | None = None, context: Context | None = None
         ) -> asyncio.Task[_T]:
             task = super().create_task(coro, name=name, context=context)
-            harness.task_created(task)
+            harness.task_created(task, coro)
             return task
 
     class _Policy(asyncio.DefaultEventLoopPolicy):
@@ -436,13 +440,10 @@ def run_program(harness: Harness, code: bytes, name: str, event_fd: int, out_byt
     _exit(exit_code & 0xFF)
 
 
-def _display_name(task: asyncio.Task[Any]) -> str:
-    """The task's own name; for an unnamed task (`Task-7`), its coroutine's name (`main`, `say`), which is
-    what a learner recognises on the timeline."""
+def _display_name(task: asyncio.Task[Any], qualname: str | None) -> str:
+    """The task's own name; for an unnamed task (`Task-7`; `None` under a task factory on 3.13.0, gh-128307),
+    its coroutine's name (`main`, `say`), which is what a learner recognises on the timeline."""
     name = task.get_name()
-    if name.startswith("Task-") and name[5:].isdigit():
-        coro = task.get_coro()
-        qualname = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
-        if isinstance(qualname, str) and qualname:
-            return qualname.rsplit(".", 1)[-1]
+    if (name == "None" or (name.startswith("Task-") and name[5:].isdigit())) and qualname:
+        return qualname.rsplit(".", 1)[-1]
     return name
