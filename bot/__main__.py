@@ -7,6 +7,8 @@ a front-end.  Nothing else in the package builds shared resources.
       console                                  interactive terminal (default without DISCORD_TOKEN)
       run LESSON[/EXAMPLE] [--json] [--width N] [--python 3.12]
                                                run one example; exit 0 only when it ends ok
+      try FILE [--stdin FILE]                  run your own program (learner code); exit 0 when it ends ok
+      exercise LESSON[/EXERCISE] [FILE]        show an exercise, or grade FILE against it; exit 0 when it passes
       lessons list [--json]                    lessons in prerequisite order with their example ids
       lessons check [DIR] [--require-locales en,zh-CN] [--require-pythons 3.11,3.12,3.13]
       lessons schema [--output PATH]
@@ -24,7 +26,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,7 @@ from bot.composition import (
     storage_metrics,
 )
 from bot.config import Settings, discord_token, load_settings
-from bot.console import ConsoleApp, show_run
+from bot.console import ConsoleApp, learner, show_run
 from bot.console.compare import show_comparison
 from bot.console.ports import resolve, unknown_message
 from bot.core.catalog import Catalog
@@ -50,8 +52,11 @@ from bot.core.check import check_lessons
 from bot.core.compare import record_comparison, versions_for
 from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExample, UnknownLesson
 from bot.core.events import Event, Status, event_to_dict
+from bot.core.exercises import find_exercise
 from bot.core.lessons import Example, Lesson
-from bot.core.record import record_run
+from bot.core.playground import Playground
+from bot.core.playground.service import ExerciseResult
+from bot.core.record import RunRecord, record_run
 from bot.core.review.service import Learning
 from bot.core.runs import RunnerLike
 from bot.core.schema import write_schema
@@ -105,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="VERSION",
         help="the Python version to run on, e.g. 3.12 (default: corobot's own; a version comparison runs on each)",
     )
+    learner = commands.add_parser("try", parents=[common], help="run your own program, sandboxed like the examples")
+    learner.add_argument("file", type=Path, metavar="FILE", help="a Python file (- for standard input)")
+    learner.add_argument("--stdin", type=Path, metavar="FILE", help="what the program reads with input()")
+    learner.add_argument("--width", type=int, default=60, help="timeline width in columns (default 60)")
+    exercise = commands.add_parser("exercise", parents=[common], help="show a lesson's exercise, or grade FILE")
+    exercise.add_argument("ref", metavar="LESSON_ID[/EXERCISE_ID]", help="a lesson id, optionally /exercise id")
+    exercise.add_argument("file", type=Path, nargs="?", metavar="FILE", help="your solution (omit to see the task)")
+    exercise.add_argument("--width", type=int, default=60, help="timeline width in columns (default 60)")
     lessons = commands.add_parser("lessons", parents=[common], help="list, check or describe lessons")
     lesson_commands = lessons.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
     listing = lesson_commands.add_parser("list", parents=[common], help="lessons in prerequisite order")
@@ -282,6 +295,59 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 console, runner, lesson, example, settings.locale, width=args.width, python=versions[0]
             )
     return 0 if record.status == Status.OK else 1
+
+
+def _read(path: Path, what: str) -> str:
+    """A file's text (`-`: standard input); a clear error when it cannot be read."""
+    try:
+        return sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {what} {str(path)!r}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _cmd_try(args: argparse.Namespace, settings: Settings) -> int:
+    code = _read(args.file, "the program")
+    stdin = _read(args.stdin, "the input") if args.stdin is not None else None
+    name = args.file.name if str(args.file) != "-" else "main.py"
+
+    async def action(console: Console, playground: Playground) -> RunRecord:
+        return await learner.try_code(console, playground, code, stdin, settings.locale, name=name, width=args.width)
+
+    return asyncio.run(_learner(settings, action))
+
+
+def _cmd_exercise(args: argparse.Namespace, settings: Settings) -> int:
+    catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
+    lesson_id, _, exercise_id = args.ref.partition("/")
+    lesson, exercise = find_exercise(catalog.lessons(), lesson_id.strip(), exercise_id.strip() or None)
+    if args.file is None:
+        learner.print_exercise(Console(highlight=False), lesson, exercise, settings.locale)
+        return 0
+    code = _read(args.file, "the solution")
+
+    async def action(console: Console, playground: Playground) -> ExerciseResult:
+        return await learner.grade_code(console, playground, lesson, exercise, code, settings.locale, width=args.width)
+
+    return asyncio.run(_learner(settings, action))
+
+
+async def _learner(settings: Settings, action: Callable[[Console, Playground], Awaitable[object]]) -> int:
+    """Learner code from the terminal: the configured limits and storage (the log, exercise points), no quota."""
+    storage = open_storage(settings)
+    try:
+        await storage.open()
+    except StorageError as exc:
+        raise CommandError(" ".join(str(exc).split())) from None
+    try:
+        async with AsyncExitStack() as stack:
+            runner = await open_runner(settings, stack, open_redis(settings, stack, "learner"))
+            playground = Playground(runner, storage, None, settings.playground.limits())
+            outcome = await action(Console(highlight=False), playground)
+    finally:
+        await storage.close()
+    if isinstance(outcome, RunRecord):
+        return 0 if outcome.status == Status.OK else 1
+    return 0 if isinstance(outcome, ExerciseResult) and outcome.grade.passed else 1
 
 
 async def _compare(
@@ -463,6 +529,8 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "console": _cmd_console,
     "run": _cmd_run,
+    "try": _cmd_try,
+    "exercise": _cmd_exercise,
     "lessons": _cmd_lessons,
     "discord": _cmd_discord,
     "runner-node": _cmd_runner_node,

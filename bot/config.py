@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 
 from bot.core.errors import ConfigError, LessonError
+from bot.core.playground.quota import QuotaLimits, Window
+from bot.core.playground.service import PlaygroundLimits
 from bot.core.review.cards import ScheduleSettings
 from bot.core.review.service import LearningSettings
 from bot.core.runner.limits import RunnerLimits
@@ -122,6 +124,43 @@ class StorageSettings(_Section):
     busy_timeout: float = Field(default=5.0, gt=0, description="seconds a write waits for another's lock")
 
 
+class LearnerQuotaSettings(_Section):
+    backend: Literal["memory", "storage"] = Field(
+        default="memory", description="memory: this process only; storage: the database, shared by every process"
+    )
+    per_user: RateLimit = Field(default_factory=lambda: RateLimit(runs=10, per_seconds=300))
+    per_guild: RateLimit = Field(default_factory=lambda: RateLimit(runs=100, per_seconds=300))
+
+    def limits(self) -> QuotaLimits:
+        return QuotaLimits(
+            user=Window(self.per_user.runs, self.per_user.per_seconds),
+            guild=Window(self.per_guild.runs, self.per_guild.per_seconds),
+        )
+
+
+class PlaygroundSettings(_Section):
+    """Learner code: edited examples, /try, "Run with corobot" on a message, exercises."""
+
+    enabled: bool = Field(default=True, description="where no admin has switched learner code on or off")
+    max_code_chars: int = Field(default=4000, ge=100, le=100_000, description="characters of learner code")
+    max_stdin_chars: int = Field(default=4000, ge=0, le=16_384, description="characters of standard input")
+    timeout: float = Field(default=10.0, gt=0, le=600, description="seconds per learner run")
+    rerun_on_edit: bool = Field(
+        default=True, description="re-run a message's code when its author edits it (needs the message content intent)"
+    )
+    edit_window: float = Field(default=600.0, ge=10, le=840, description="seconds after a run that edits re-run it")
+    quota: LearnerQuotaSettings = Field(default_factory=LearnerQuotaSettings)
+
+    def limits(self) -> PlaygroundLimits:
+        return PlaygroundLimits(
+            code_chars=self.max_code_chars,
+            stdin_chars=self.max_stdin_chars,
+            timeout=self.timeout,
+            enabled=self.enabled,
+            quota=self.quota.limits(),
+        )
+
+
 Seconds = Annotated[float, Field(gt=0, description="seconds")]
 
 
@@ -191,6 +230,7 @@ class Settings(_Section):
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    playground: PlaygroundSettings = Field(default_factory=PlaygroundSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)

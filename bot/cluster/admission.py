@@ -13,7 +13,7 @@ from bot.cluster.keys import Keys
 from bot.cluster.remote_run import RemoteRun
 from bot.cluster.request import RunRequest
 from bot.cluster.scripts import Scripts, text
-from bot.core.errors import QueueFull, QuotaExceeded, RunnerError, RunnersUnavailable, UserBusy
+from bot.core.errors import QueueFull, RunnerError, RunnersUnavailable, StartRateLimited, UserBusy
 from bot.core.runner.limits import RunnerLimits
 
 QUEUE_HOLD = 3600.0  # seconds a queued run may hold its member's slot before Redis forgets it
@@ -39,7 +39,7 @@ class Admission:
 
     async def admit(self, runs: Sequence[RemoteRun], inbox: str) -> list[int]:
         """Each run's place in the queue (<= 0: it starts as soon as a node reads it); raises `UserBusy`,
-        `QueueFull`, `QuotaExceeded`, `RunnersUnavailable` (also when Redis cannot be reached)."""
+        `QueueFull`, `StartRateLimited`, `RunnersUnavailable` (also when Redis cannot be reached)."""
         first = runs[0]
         owner = first.owner
         quotas = self.quotas if owner is not None else ()
@@ -63,6 +63,8 @@ class Admission:
         args.append(len(runs))
         for run in runs:
             options = {"python": run.python} if run.python else {}
+            if run.stdin:
+                options["stdin"] = run.stdin
             fields = RunRequest(run.id, run.code, run.name, run.timeout, owner, inbox, options).fields()
             args += [run.id, len(fields), *fields]
         try:
@@ -81,7 +83,7 @@ class Admission:
             raise QueueFull(self.limits.queue_size)
         if verdict == "quota":
             quota = quotas[int(reply[1]) - 1]
-            raise QuotaExceeded(quota.limit, quota.per_seconds, int(reply[2]) / 1000)
+            raise StartRateLimited(quota.limit, quota.per_seconds, int(reply[2]) / 1000)
         if verdict == "nodes":
             raise RunnersUnavailable(f"no runner node has sent a heartbeat in the last {self.dead_after:g} s")
         raise RunnerError(f"the admission script answered {verdict!r:.40}")

@@ -28,7 +28,7 @@ from bot.cluster.remote_run import RemoteRun
 from bot.cluster.scripts import Scripts, text
 from bot.cluster.streams import entries
 from bot.cluster.view import ClusterView, common_pythons, pythons_from_json
-from bot.core.errors import RunnerClosed, RunnerError, RunnersUnavailable, UserBusy
+from bot.core.errors import InputTooLarge, RunnerClosed, RunnerError, RunnersUnavailable, UserBusy
 from bot.core.events import Finished, Status
 from bot.core.runner.limits import RunnerLimits
 from bot.core.runner.pythons import own_interpreter
@@ -165,9 +165,10 @@ class RemoteRunner:
         timeout: float | None = None,
         owner: int | None = None,
         python: str | None = None,
+        stdin: str | None = None,
     ) -> RemoteRun:
         """The handle at once; admission happens in the background (a refusal is raised by its iterator)."""
-        handles = self._new(code, name, timeout, owner, [self.pythons.resolve(python)])
+        handles = self._new(code, name, timeout, owner, [self.pythons.resolve(python)], self._stdin(stdin))
         self._tasks.spawn(self._admit_later(handles), name=f"corobot-admit-{handles[0].id}")
         return handles[0]
 
@@ -192,10 +193,12 @@ class RemoteRunner:
         timeout: float | None = None,
         owner: int | None = None,
         python: str | None = None,
+        stdin: str | None = None,
     ) -> Awaitable[RemoteRun]:
-        """Admit now (raises `UserBusy`, `QueueFull`, `QuotaExceeded`, `RunnersUnavailable`, `RunnerClosed`,
-        `PythonUnavailable`)."""
-        return self._submit_one(self._new(code, name, timeout, owner, [self.pythons.resolve(python)]))
+        """Admit now (raises `UserBusy`, `QueueFull`, `StartRateLimited`, `RunnersUnavailable`, `RunnerClosed`,
+        `PythonUnavailable`, `InputTooLarge`)."""
+        handles = self._new(code, name, timeout, owner, [self.pythons.resolve(python)], self._stdin(stdin))
+        return self._submit_one(handles)
 
     def submit_versions(
         self,
@@ -230,8 +233,15 @@ class RemoteRunner:
             run.cancel()
         return len({r.group for r in runs})
 
+    def _stdin(self, stdin: str | None) -> str:
+        """What the program reads on its standard input, checked here as the in-process runner does."""
+        size = len(stdin.encode("utf-8", "surrogateescape")) if stdin else 0
+        if size > self.limits.stdin_bytes:
+            raise InputTooLarge(size, self.limits.stdin_bytes)
+        return stdin or ""
+
     def _new(
-        self, code: str, name: str, timeout: float | None, owner: int | None, versions: list[str]
+        self, code: str, name: str, timeout: float | None, owner: int | None, versions: list[str], stdin: str = ""
     ) -> list[RemoteRun]:
         if self._closed or not self._started:
             raise RunnerClosed()
@@ -245,7 +255,7 @@ class RemoteRunner:
             self._next += 1
             run_id = self._id_base + self._next
             handle = RemoteRun(run_id, code, name, timeout, owner, lim, reader, self._on_cancel)
-            handle.python = version
+            handle.python, handle.stdin = version, stdin
             handle.group = handles[0].id if handles else run_id
             self._runs[run_id] = handle
             handles.append(handle)

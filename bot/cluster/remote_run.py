@@ -48,6 +48,7 @@ class RemoteRun:
         self.timeout = timeout
         self.owner = owner
         self.python = ""  # the Python version it asked for
+        self.stdin = ""  # what it reads on its standard input
         self.group = run_id  # the runs admitted together (a version comparison) share the first one's id
         self.result: Finished | None = None
         self.state = "admitting"  # -> queued -> running -> done

@@ -8,7 +8,8 @@ need no lessons folder.  Fields are strings; `parse` checks each one (a node tru
     timeout  seconds (the node caps it at its own timeout_max)
     owner    the member's id, or "" (quizzes, `lessons check`)
     reply    the bot process's inbox stream, where the run's events go
-    opts     JSON object of further run options (e.g. an interpreter version), strings only
+    opts     JSON object of further run options, strings only: `python` (a version), `stdin` (what the program
+             reads on its standard input); a node refuses options its runner does not take
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ VERSION = "1"
 MAX_CODE = 1024 * 1024  # characters of a program
 MAX_OPTIONS = 16
 MAX_OPTION = 200  # characters of an option's name or value
+MAX_STDIN = 1024 * 1024  # characters of the `stdin` option (the program's standard input; the node's limit applies)
 NAME = re.compile(r"[\w.-]{1,100}", re.ASCII)
 
 
@@ -95,12 +97,13 @@ def _integer(value: str | None, what: str) -> int | None:
 
 def _options(raw: str) -> dict[str, str]:
     try:
-        options = json.loads(raw) if len(raw) <= MAX_OPTIONS * MAX_OPTION * 3 else None
+        options = json.loads(raw) if len(raw) <= MAX_OPTIONS * MAX_OPTION * 3 + MAX_STDIN * 6 else None
     except ValueError:
         options = None
     if not isinstance(options, dict) or len(options) > MAX_OPTIONS:
         raise BadRequest("opts must be a small JSON object")
     for key, value in options.items():
-        if not isinstance(value, str) or len(key) > MAX_OPTION or len(value) > MAX_OPTION:
-            raise BadRequest(f"option {key!r:.40} must be a short string")
+        limit = MAX_STDIN if key == "stdin" else MAX_OPTION
+        if not isinstance(value, str) or len(key) > MAX_OPTION or len(value) > limit:
+            raise BadRequest(f"option {key!r:.40} must be a string of at most {limit} characters")
     return options

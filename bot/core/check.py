@@ -10,12 +10,14 @@ Output is one line per item, in catalog order:
     FAIL  lessons/a.yaml:2:8: title is a plain string; give every language: en, zh-CN
     PASS  timeouts/wait-for-task @3.12  1.002s
     SKIP  timeouts/wait-for-task @3.14  Python 3.14 is not installed here
+    PASS  sequential-vs-concurrent/exercise/overlap  the solution passes (1.004s); the starting code fails: elapsed
 
 and a summary line.  Every example runs once; quiz questions that name an example (`predict_output`,
 `predict_time`) are checked against that same run.  Given the runner's `pythons`, an example that declares
 `versions` runs once on each of them installed here (its `expect.by_version` applied), the others are skipped
 by name, and a line per version totals the results; a question is checked against the run on the version a
-learner's run gets by default.
+learner's run gets by default.  Every exercise's reference solution and its starting code run once each (on the
+default version): the solution must pass the exercise's check, the starting code must fail it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from pydantic import BaseModel
 from bot.core.catalog import Catalog
 from bot.core.compare import expect_on
 from bot.core.errors import LessonError, RunnerError
-from bot.core.lessons import Example, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question, Text
+from bot.core.exercises import Grade, Part, grade
+from bot.core.lessons import Example, Exercise, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question, Text
 from bot.core.record import ExampleRunner, OutputDifference, RunRecord, compare_output, record_run
 from bot.core.versions import Pythons, sort_versions, version_key, version_tuple
 from bot.core.yamlsource import Locator
@@ -162,6 +165,48 @@ def question_problem(question: Question, outcome: Outcome) -> tuple[bool, str]:
     return True, "nothing to check against a run"
 
 
+def exercise_program(exercise: Exercise, code: str) -> Example:
+    """An exercise's solution or starting code as a program to run (built, not validated: it was)."""
+    return Example.model_construct(id=exercise.id, code=code, timeout=exercise.timeout, title=None, expect=None)
+
+
+def describe_part(part: Part, grade: Grade, record: RunRecord) -> str:
+    """`lessons check`'s wording of one failed part of an exercise's check."""
+    verdict, finished = grade.verdict, record.finished
+    if part.kind == "status":
+        status = finished.status if finished else "?"
+        detail = f" ({finished.error})" if finished is not None and finished.error else ""
+        return f"ended {status}{detail}, expected {verdict.expected_status}"
+    if part.kind == "elapsed" and verdict.expect_elapsed is not None:
+        want = verdict.expect_elapsed
+        return f"took {verdict.elapsed or 0.0:.3f}s, expected ≈{want.seconds:.2f}s ±{want.tolerance:g}"
+    if part.kind == "output" and verdict.output is not None:
+        return describe_difference(verdict.output)
+    if part.kind == "must_use":
+        return f"does not use {part.name}" if not grade.syntax_error else f"cannot look for {part.name} (syntax error)"
+    if part.kind == "must_not_use":
+        return f"uses {part.name}" if not grade.syntax_error else f"cannot look for {part.name} (syntax error)"
+    return part.kind
+
+
+def exercise_problem(exercise: Exercise, solution: Outcome, starter: Outcome) -> tuple[bool, str]:
+    """(ok, explanation): the reference solution passes the check and the starting code fails it."""
+    if isinstance(solution, str):
+        return False, f"the solution has no result: {solution}"
+    if isinstance(starter, str):
+        return False, f"the starting code has no result: {starter}"
+    passed = grade(exercise, solution, exercise.solution)
+    if not passed.passed:
+        return False, "the solution fails the check: " + "; ".join(
+            describe_part(p, passed, solution) for p in passed.failed
+        )
+    failed = grade(exercise, starter, exercise.starter)
+    if failed.passed:
+        return False, "the starting code already passes the check: there is nothing to do"
+    fails = ", ".join(p.kind if not p.name else f"{p.kind} {p.name}" for p in failed.failed)
+    return True, f"the solution passes ({solution.elapsed or 0.0:.3f}s); the starting code fails: {fails}"
+
+
 def _texts(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Text]]:
     if isinstance(value, Text):
         yield path, value
@@ -260,6 +305,11 @@ async def check_lessons(
                     if _skip_reason(lesson, python) is None:
                         name = f"check {lesson.id}/{example.id}" + (f" @{python}" if python else "")
                         runs[lesson.id, example.id, python] = asyncio.create_task(one(example, python), name=name)
+            for exercise in lesson.exercises if _skip_reason(lesson, None) is None else ():
+                for which in ("solution", "starter"):  # on the default version, as a learner's run
+                    key = f"exercise/{exercise.id}/{which}"
+                    program = one(exercise_program(exercise, getattr(exercise, which)), None)
+                    runs[lesson.id, key, None] = asyncio.create_task(program, name=f"check {lesson.id}/{key}")
         for lesson in lessons:
             await _report_lesson(lesson, runs, out, summary, pythons)
     finally:
@@ -318,3 +368,15 @@ async def _report_lesson(
         ok, detail = question_problem(question, found)
         out(f"{'PASS' if ok else 'FAIL'}  {name}  {detail}")
         summary.count("PASS" if ok else "FAIL", python)
+    for exercise in lesson.exercises:
+        name, key = f"{lesson.id}/exercise/{exercise.id}", f"exercise/{exercise.id}"
+        skip = _skip_reason(lesson, None)
+        if skip is not None:
+            out(f"SKIP  {name}  {skip}")
+            summary.count("SKIP")
+            continue
+        solution = await runs[lesson.id, f"{key}/solution", None]
+        starter = await runs[lesson.id, f"{key}/starter", None]
+        ok, detail = exercise_problem(exercise, solution, starter)
+        out(f"{'PASS' if ok else 'FAIL'}  {name}  {detail}")
+        summary.count("PASS" if ok else "FAIL")

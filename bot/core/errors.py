@@ -100,6 +100,15 @@ class QueueFull(RunnerError):
         super().__init__(message_id="run.queue_full", params={"count": size})
 
 
+class InputTooLarge(RunnerError):
+    """The standard input given to a run is over the runner's limit."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(message_id="run.stdin_too_large", params={"size": size, "limit": limit})
+
+
 class RunnerClosed(RunnerError):
     def __init__(self) -> None:
         super().__init__(message_id="run.closed")
@@ -112,7 +121,7 @@ class RunnersUnavailable(RunnerError):
         super().__init__(detail, message_id="run.no_runners")  # the detail (for the log) says which
 
 
-class QuotaExceeded(RunnerError):
+class StartRateLimited(RunnerError):
     """A member's quota of run starts per time window, counted across every bot process."""
 
     def __init__(self, limit: int, per_seconds: float, retry_after: float) -> None:

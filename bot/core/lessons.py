@@ -174,24 +174,29 @@ class Example(_Strict):
     @field_validator("code")
     @classmethod
     def _compiles(cls, code: str, info: ValidationInfo) -> str:
-        if isinstance(info.context, dict) and info.context.get(COMPILED):
-            return code  # the lesson cache vouches for it: compiled by this Python when the file was parsed
-        try:
-            compile(code, "<example>", "exec", dont_inherit=True)
-        except SyntaxError as exc:
-            line = exc.lineno or 1
-            lines = code.splitlines()
-            source = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-            raise rule_error(
-                f"syntax error in the code, its line {line}: {exc.msg}" + (f": {source}" if source else ""),
-                text_line=line,
-                text_column=exc.offset,
-            ) from None
-        except ValueError as exc:  # e.g. a NUL byte
-            raise rule_error(f"the code cannot be compiled: {exc}") from None
-        except (RecursionError, MemoryError):  # e.g. `1+1+...` many thousand times: bounded, never fatal
-            raise rule_error("the code is nested too deeply for Python to compile") from None
-        return code
+        return compiled_code(code, info)
+
+
+def compiled_code(code: str, info: ValidationInfo) -> str:
+    """`code` if it compiles; else a rule error placed on the YAML line of the problem."""
+    if isinstance(info.context, dict) and info.context.get(COMPILED):
+        return code  # the lesson cache vouches for it: compiled by this Python when the file was parsed
+    try:
+        compile(code, "<example>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        lines = code.splitlines()
+        source = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        raise rule_error(
+            f"syntax error in the code, its line {line}: {exc.msg}" + (f": {source}" if source else ""),
+            text_line=line,
+            text_column=exc.offset,
+        ) from None
+    except ValueError as exc:  # e.g. a NUL byte
+        raise rule_error(f"the code cannot be compiled: {exc}") from None
+    except (RecursionError, MemoryError):  # e.g. `1+1+...` many thousand times: bounded, never fatal
+        raise rule_error("the code is nested too deeply for Python to compile") from None
+    return code
 
 
 class Hint(_Strict):
@@ -288,6 +293,48 @@ Question = Annotated[
 ]
 
 
+# --- exercises: the learner writes the code, a real run grades it (bot/core/exercises.py) ---------------------
+
+NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+
+
+class ExerciseCheck(Expect):
+    """What a submission must do: the pieces of `expect` (stdout lines, elapsed time with its tolerance, status),
+    plus names the code must use or must not use, found on its syntax tree (imports resolved)."""
+
+    must_use: list[Annotated[str, Field(pattern=NAME)]] = Field(
+        default_factory=list, description="names the code must use: `create_task` (any object's), `asyncio.gather`"
+    )
+    must_not_use: list[Annotated[str, Field(pattern=NAME)]] = Field(
+        default_factory=list, description="names the code must not use, e.g. `time.sleep`"
+    )
+
+
+class Exercise(_Strict):
+    id: str = Field(pattern=SLUG)
+    type: Literal["exercise"] = "exercise"
+    title: Text
+    goal: Text = Field(description="Markdown: what to change, and how the result is checked")
+    starter: str = Field(min_length=1, description="the code the learner starts from; it must fail the check")
+    solution: str = Field(min_length=1, description="a reference solution, never shown; it must pass the check")
+    check: ExerciseCheck
+    hints: list[Text] = Field(default_factory=list, description="shown one by one after failed tries")
+    points: int = Field(default=20, ge=1, description="awarded once, the first time a submission passes")
+    timeout: float | None = Field(default=None, gt=0, description="seconds; capped by the config's maximum")
+
+    @field_validator("starter", "solution")
+    @classmethod
+    def _compiles(cls, code: str, info: ValidationInfo) -> str:
+        return compiled_code(code, info)
+
+    @model_validator(mode="after")
+    def _names_distinct(self) -> Exercise:
+        both = sorted(set(self.check.must_use) & set(self.check.must_not_use))
+        if both:
+            raise rule_error(f"{', '.join(both)} is both in must_use and in must_not_use", "check")
+        return self
+
+
 class Lesson(_Strict):
     id: str = Field(pattern=SLUG, description="unique slug")
     title: Text
@@ -301,12 +348,14 @@ class Lesson(_Strict):
     sections: list[Section] = Field(default_factory=list)
     examples: list[Example] = Field(min_length=1)
     quiz: list[Question] = Field(default_factory=list)
+    exercises: list[Exercise] = Field(default_factory=list, description="code the learner writes, graded by a run")
 
     @model_validator(mode="after")
     def _references(self) -> Lesson:
         for kind, field, ids in (
             ("example", "examples", [e.id for e in self.examples]),
             ("question", "quiz", [q.id for q in self.quiz]),
+            ("exercise", "exercises", [x.id for x in self.exercises]),
         ):
             seen: set[str] = set()
             for index, item in enumerate(ids):
@@ -338,6 +387,12 @@ class Lesson(_Strict):
         if example_id is None:
             return self.examples[0]
         return next((e for e in self.examples if e.id == example_id), None)
+
+    def exercise(self, exercise_id: str | None = None) -> Exercise | None:
+        """The exercise with that id, or the first one when no id is given (None when there is none)."""
+        if exercise_id is None:
+            return self.exercises[0] if self.exercises else None
+        return next((x for x in self.exercises if x.id == exercise_id), None)
 
     def supported(self, version: tuple[int, int] = sys.version_info[:2]) -> bool:
         """False when `requires_python` asks for a newer Python than `version`."""

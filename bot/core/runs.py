@@ -58,6 +58,7 @@ class RunnerLike(Protocol):
         timeout: float | None = None,
         owner: int | None = None,
         python: str | None = None,
+        stdin: str | None = None,
     ) -> RunLike: ...
 
     def run_versions(
@@ -80,6 +81,7 @@ class RunnerLike(Protocol):
         timeout: float | None = None,
         owner: int | None = None,
         python: str | None = None,
+        stdin: str | None = None,
     ) -> Awaitable[RunLike]: ...
 
     def submit_versions(

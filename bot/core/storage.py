@@ -143,7 +143,55 @@ class RecapData:
     most_missed: MissedQuestion | None
 
 
-class Storage(Protocol):
+@dataclass(frozen=True, slots=True)
+class LearnerRunRow:
+    """One run of a learner's own code, for moderation: who, where, and a hash of the code (never the code)."""
+
+    id: str
+    guild_id: int
+    channel_id: int
+    user_id: int
+    kind: str  # try | message | edit | exercise
+    source: str  # lesson/example or lesson/exercise it started from ("" for /try), message:<id> for a message
+    code_sha256: str
+    code_chars: int
+    stdin_chars: int
+    started_at: float  # unix time
+
+
+class LearnerStorage(Protocol):
+    """What learner code needs of the storage: the last version per learner and example (or exercise), the
+    moderation log of learner runs, the admins' switch, exercise points, and the storage-backed quota."""
+
+    async def save_learner_code(self, user_id: int, kind: str, lesson_id: str, item_id: str, code: str) -> None: ...
+    async def learner_code(self, user_id: int, kind: str, lesson_id: str, item_id: str) -> str | None: ...
+    async def log_learner_run(self, row: LearnerRunRow) -> None: ...
+    async def finish_learner_run(self, run_id: str, status: str, elapsed: float, passed: bool | None) -> None: ...
+    async def learner_tries(self, guild_id: int, user_id: int, kind: str, source: str) -> tuple[int, int]:
+        """(graded tries, passed tries) of a learner at one exercise."""
+        ...
+
+    async def set_learner_policy(self, guild_id: int, channel_id: int, enabled: bool) -> None: ...
+    async def learner_policy(self, guild_id: int) -> dict[int, bool]:
+        """Channel id (0: the whole server) -> whether learner code may run there, as admins set it."""
+        ...
+
+    async def award_exercise(
+        self, guild_id: int, user_id: int, lesson_id: str, exercise_id: str, points: int, code_sha256: str
+    ) -> bool:
+        """Record a passed exercise with its points as a scored answer (so progress and the leaderboard count
+        it); True the first time, False when that member had already passed it in that server."""
+        ...
+
+    async def quota_uses(self, guild_id: int, user_id: int, since: float) -> tuple[list[float], list[float]]:
+        """(the member's, the server's) learner runs counted since `since`, unix times, oldest first."""
+        ...
+
+    async def add_quota_use(self, guild_id: int, user_id: int, at: float) -> None: ...
+    async def forget_quota_uses(self, before: float) -> None: ...
+
+
+class Storage(LearnerStorage, Protocol):
     async def open(self) -> None: ...
     async def close(self) -> None: ...
 

@@ -56,6 +56,37 @@ async def run_discord(
         _error(locale, "discord.token_missing")
         return 2
     point_at(settings)
+    try:
+        return await _serve(settings, token, catalog, runner, storage, on_bot, options)
+    except discord.PrivilegedIntentsRequired as exc:
+        if not settings.playground.rerun_on_edit:
+            _error(locale, "discord.refused", detail=str(exc))
+            return 2
+    # Only the message content intent is privileged among ours: without it, edited messages are not re-run.
+    log.warning(
+        "Discord refused the message content intent (enable it in the developer portal, Bot > Privileged Gateway "
+        "Intents); starting without it: edited messages are not re-run (playground.rerun_on_edit)"
+    )
+    playground = settings.playground.model_copy(update={"rerun_on_edit": False})
+    without = settings.model_copy(update={"playground": playground})
+    try:
+        return await _serve(without, token, catalog, runner, storage, on_bot, options)
+    except discord.PrivilegedIntentsRequired as exc:
+        _error(locale, "discord.refused", detail=str(exc))
+        return 2
+
+
+async def _serve(
+    settings: Settings,
+    token: str,
+    catalog: Catalog,
+    runner: RunnerLike,
+    storage: Storage | None,
+    on_bot: Callable[[CorobotBot], None] | None,
+    options: dict[str, Any],
+) -> int:
+    """One bot, until it is closed; raises `PrivilegedIntentsRequired` for the caller to decide."""
+    locale = settings.locale
     bot = make_bot(settings, catalog, runner, storage=storage, **options)
     if on_bot is not None:
         on_bot(bot)
@@ -67,9 +98,6 @@ async def run_discord(
             await bot.start(token)
     except discord.LoginFailure:
         _error(locale, "discord.token_rejected")
-        return 2
-    except discord.PrivilegedIntentsRequired as exc:
-        _error(locale, "discord.refused", detail=str(exc))
         return 2
     except (aiohttp.ClientError, discord.GatewayNotFound, OSError) as exc:
         _error(locale, "discord.unreachable", url=settings.discord.api_base_url, error=f"{type(exc).__name__}: {exc}")

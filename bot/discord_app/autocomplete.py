@@ -31,24 +31,49 @@ async def lesson_autocomplete(interaction: Interaction, current: str) -> list[ap
     return lesson_choices(found, locale)
 
 
-async def example_autocomplete(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """The examples of the lesson chosen in the `lesson` option, filtered by id or title."""
-    locale = lesson_locale(interaction.locale)
+def _chosen_lesson(interaction: Interaction) -> Lesson | None:
+    """The lesson picked in the command's `lesson` option, if it names one."""
     lesson_id = getattr(interaction.namespace, "lesson", None)
     if not isinstance(lesson_id, str):
-        return []
+        return None
     try:
-        lesson = services_of(interaction.client).catalog.get(lesson_id)
+        return services_of(interaction.client).catalog.get(lesson_id)
     except CorobotError:
-        return []
+        return None
+
+
+def _matching(items: list[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
+    """(title, id) pairs whose id or title contains what was typed, as choices."""
     needle = current.strip().lower()
-    out: list[app_commands.Choice[str]] = []
-    for example in lesson.examples:
-        title = example.title.get(locale) if example.title is not None else example.id
-        if needle and needle not in example.id.lower() and needle not in title.lower():
-            continue
-        out.append(app_commands.Choice(name=_choice_name(title, example.id), value=example.id))
-    return out[:MAX_CHOICES]
+    return [
+        app_commands.Choice(name=_choice_name(title, ident), value=ident)
+        for title, ident in items
+        if not needle or needle in ident.lower() or needle in title.lower()
+    ][:MAX_CHOICES]
+
+
+async def example_autocomplete(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The examples of the lesson chosen in the `lesson` option, filtered by id or title."""
+    locale, lesson = lesson_locale(interaction.locale), _chosen_lesson(interaction)
+    if lesson is None:
+        return []
+    return _matching([(x.title.get(locale) if x.title is not None else x.id, x.id) for x in lesson.examples], current)
+
+
+async def exercise_lesson_autocomplete(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Lessons that have exercises, by id or title."""
+    locale = lesson_locale(interaction.locale)
+    catalog = services_of(interaction.client).catalog
+    found = catalog.search(current, locale=locale, limit=100) if current.strip() else catalog.lessons()
+    return lesson_choices([x for x in found if x.exercises], locale)
+
+
+async def exercise_autocomplete(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The exercises of the lesson chosen in the `lesson` option, filtered by id or title."""
+    locale, lesson = lesson_locale(interaction.locale), _chosen_lesson(interaction)
+    if lesson is None:
+        return []
+    return _matching([(x.title.get(locale), x.id) for x in lesson.exercises], current)
 
 
 async def tag_autocomplete(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -32,8 +32,8 @@ from bot.storage.sqlite import SqliteStorage
 
 log = logging.getLogger(__name__)
 
-# One extension per feature, in dependency order (study uses runs and quiz, review uses quiz); `fallback`
-# answers the rest.
+# One extension per feature, in dependency order (study uses runs and quiz, review uses quiz, exercises use
+# playground); `fallback` answers the rest.
 EXTENSIONS = (
     "bot.discord_app.lessons",
     "bot.discord_app.runs",
@@ -42,6 +42,8 @@ EXTENSIONS = (
     "bot.discord_app.progress",
     "bot.discord_app.review",
     "bot.discord_app.admin",
+    "bot.discord_app.playground",
+    "bot.discord_app.exercises",
     "bot.discord_app.fallback",
 )
 
@@ -72,6 +74,8 @@ class CorobotBot(commands.Bot):
         it); without one the bot keeps them in an in-memory database it owns, lost at exit."""
         intents = discord.Intents.none()
         intents.guilds = True
+        if settings.playground.rerun_on_edit:  # a message's edits re-run its code: MESSAGE_UPDATE with content
+            intents.guild_messages = intents.message_content = True
         intents.dm_messages = True  # a reply "stop" to a review reminder (no message-content intent: DMs carry it)
         # corobot never joins voice: discord.py's start-up warnings about missing voice libraries are noise
         discord.VoiceClient.warn_nacl = False

@@ -80,8 +80,10 @@ class MeteredRunner:
         timeout: float | None = None,
         owner: int | None = None,
         python: str | None = None,
+        stdin: str | None = None,
     ) -> MeteredRun:
-        return MeteredRun(self.inner.run(code, name=name, timeout=timeout, owner=owner, python=python), self.metrics)
+        run = self.inner.run(code, name=name, timeout=timeout, owner=owner, python=python, stdin=stdin)
+        return MeteredRun(run, self.metrics)
 
     def run_versions(
         self,
@@ -103,8 +105,10 @@ class MeteredRunner:
         timeout: float | None = None,
         owner: int | None = None,
         python: str | None = None,
+        stdin: str | None = None,
     ) -> Awaitable[MeteredRun]:
-        return self._submit(self.inner.submit(code, name=name, timeout=timeout, owner=owner, python=python))
+        admitted = self.inner.submit(code, name=name, timeout=timeout, owner=owner, python=python, stdin=stdin)
+        return self._submit(admitted)
 
     def submit_versions(
         self,

@@ -180,6 +180,53 @@ MIGRATIONS: list[Migration] = [
     )
     """,
     ),
+    Migration(
+        "learner code: the last version per learner and example or exercise, every learner run (a hash of its "
+        "code, not the code), the admins' switch per server and channel, the learner-run quota's uses",
+        """
+    CREATE TABLE learner_code (
+        user_id {snowflake} NOT NULL,
+        kind TEXT NOT NULL,
+        lesson_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        updated_at {float} NOT NULL,
+        PRIMARY KEY (user_id, kind, lesson_id, item_id)
+    );
+    CREATE TABLE learner_runs (
+        id TEXT PRIMARY KEY,
+        guild_id {snowflake} NOT NULL,
+        channel_id {snowflake} NOT NULL,
+        user_id {snowflake} NOT NULL,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        code_sha256 TEXT NOT NULL,
+        code_chars INTEGER NOT NULL,
+        stdin_chars INTEGER NOT NULL,
+        started_at {float} NOT NULL,
+        status TEXT,
+        elapsed {float},
+        passed INTEGER
+    );
+    CREATE INDEX learner_runs_user ON learner_runs (user_id, started_at);
+    CREATE INDEX learner_runs_guild ON learner_runs (guild_id, started_at);
+    CREATE INDEX learner_runs_code ON learner_runs (code_sha256);
+    CREATE TABLE learner_policy (
+        guild_id {snowflake} NOT NULL,
+        channel_id {snowflake} NOT NULL,
+        enabled INTEGER NOT NULL,
+        set_at {float} NOT NULL,
+        PRIMARY KEY (guild_id, channel_id)
+    );
+    CREATE TABLE quota_uses (
+        user_id {snowflake} NOT NULL,
+        guild_id {snowflake} NOT NULL,
+        at {float} NOT NULL
+    );
+    CREATE INDEX quota_uses_user ON quota_uses (user_id, at);
+    CREATE INDEX quota_uses_guild ON quota_uses (guild_id, at)
+    """,
+    ),
 ]
 
 LATEST = len(MIGRATIONS)
@@ -189,6 +236,7 @@ TABLES: tuple[str, ...] = (
     *("runs", "lesson_progress", "quizzes", "answers", "sessions"),
     *("review_questions", "review_cards", "review_log", "lessons_done", "activity", "learners", "reminders"),
     "recap_channels",
+    *("learner_code", "learner_runs", "learner_policy", "quota_uses"),
 )
 # tables whose id is an identity column in PostgreSQL (a copy sets each one's sequence past its largest id)
 IDENTITY_TABLES: tuple[str, ...] = ("runs", "review_questions", "review_log")
@@ -198,6 +246,8 @@ IDENTITY_TABLES: tuple[str, ...] = ("runs", "review_questions", "review_log")
 USER_TABLES: tuple[str, ...] = (  # rows keyed by user_id: deleted
     *("runs", "lesson_progress", "answers"),
     *("review_cards", "review_log", "lessons_done", "activity", "learners", "reminders"),
+    *("learner_code", "learner_runs", "quota_uses"),
 )
 STATE_TABLES: tuple[str, ...] = ("quizzes", "sessions")  # JSON state naming members: scrubbed, or deleted once ended
-SHARED_TABLES: tuple[str, ...] = ("review_questions", "recap_channels")  # about lessons and servers, never a person
+# about lessons and servers, never a person
+SHARED_TABLES: tuple[str, ...] = ("review_questions", "recap_channels", "learner_policy")

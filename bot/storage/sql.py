@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.core.errors import StorageConflict, StorageError, StorageSchemaError
 from bot.core.storage import AnswerRow, Period, Progress, RunRecordRow
+from bot.storage.learner import LearnerQueries
 from bot.storage.migrations import LATEST, TABLES, Dialect
 from bot.storage.primitives import Row, Tx
 from bot.storage.review import ReviewQueries
@@ -27,9 +28,10 @@ log = logging.getLogger(__name__)
 _PERIOD_SECONDS = {"week": 7 * 86400, "month": 30 * 86400}
 
 
-class SqlStorage(ReviewQueries):
+class SqlStorage(ReviewQueries, LearnerQueries):
     """Implements `bot.core.storage.Storage` on top of `_write`, `_write_many`, `_fetch`, `_atomic` (see
-    `bot.storage.primitives`) and `migrate`; the spaced-review queries are in `bot.storage.review`."""
+    `bot.storage.primitives`) and `migrate`; the spaced-review queries are in `bot.storage.review`, learner
+    code's in `bot.storage.learner`."""
 
     dialect: Dialect
 

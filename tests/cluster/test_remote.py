@@ -9,7 +9,7 @@ import pytest
 
 from bot.cluster.admission import WindowQuota
 from bot.cluster.remote import RemoteRunner
-from bot.core.errors import QueueFull, QuotaExceeded, RunnerClosed, RunnersUnavailable, UserBusy
+from bot.core.errors import QueueFull, RunnerClosed, RunnersUnavailable, StartRateLimited, UserBusy
 from bot.core.events import Event, Finished, Output, Queued, Started, Status
 from bot.core.record import RunRecord, record_run
 from bot.core.runs import RunLike
@@ -119,7 +119,7 @@ async def test_quota_across_processes(cluster, redis, keys) -> None:
         async with other:
             assert (await (await remote.submit("print(1)", owner=9)).wait()).status == Status.OK
             assert (await (await other.submit("print(2)", owner=9)).wait()).status == Status.OK
-            with pytest.raises(QuotaExceeded) as refused:
+            with pytest.raises(StartRateLimited) as refused:
                 await remote.submit("print(3)", owner=9)
             assert 50 < refused.value.retry_after <= 60
             assert refused.value.params == {"count": 2, "per": 60.0, "retry": refused.value.retry_after}

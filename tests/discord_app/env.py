@@ -105,10 +105,11 @@ LESSONS: dict[str, str] = {
 }
 
 
-# Every slash command the bot registers, sorted.
+# Every application command the bot registers (slash commands and the message command), sorted.
 COMMANDS = [
-    *("forget-me", "help", "leaderboard", "lesson", "lessons", "path", "progress", "quiz", "recap", "reload"),
-    *("reminders", "review", "run", "stop", "study", "timezone"),
+    *("Run with corobot", "exercise", "forget-me", "help", "leaderboard", "lesson", "lessons", "path"),
+    *("playground", "progress", "quiz", "recap", "reload", "reminders", "review", "run", "stop", "study"),
+    *("timezone", "try"),
 ]
 
 QUIZ_LESSON = """

@@ -25,7 +25,7 @@ Importing: ``tests/__init__.py`` exists, so a test module can ``from tests.faked
 puts the repo root on ``sys.path`` — i.e. when the test's own directory has an ``__init__.py`` too.
 
 FakeDiscord(token=..., channel_messages=Limit(5, 5.0), webhooks=Limit(5, 2.0), response_deadline=3.0,
-            heartbeat_interval_ms=41250, shards=1)
+            heartbeat_interval_ms=41250, privileged_intents=PRIVILEGED_INTENTS, shards=1)
     ``async with`` starts/stops it. Attributes: ``api_base``, ``gateway_url``, ``token`` (the only accepted
     bot token; others get 401, a bad IDENTIFY gets close 4004), ``application_id`` (== bot user id),
     ``bot_user``, ``guild`` (guild id), ``channel`` (default text channel id), ``admin_role``,
@@ -40,9 +40,12 @@ World:
     messages); interactions carry ``app_permissions`` and ``member.permissions`` computed from roles.
     ``await say(user, content, channel_id=None)`` — a user posts a message (MESSAGE_CREATE; content is
     blanked without the message_content intent, as on Discord; a direct message keeps it and needs the
-    direct_messages intent). ``world.open_dm(user) -> FakeChannel`` — the bot's direct message channel with
-    ``user`` (what ``POST /users/@me/channels`` opens; a click there has no guild, the user instead of a
-    member). ``world.remove_member(user)`` — the user leaves: ``GET /guilds/{g}/members/{u}`` answers 404.
+    direct_messages intent). ``await edit(user, message, content)`` — the author edits it (MESSAGE_UPDATE,
+    content likewise). ``privileged_intents``: the privileged intents the "developer portal" enables for the
+    bot; an IDENTIFY asking for another is closed with 4014. ``world.open_dm(user) -> FakeChannel`` — the
+    bot's direct message channel with ``user`` (what ``POST /users/@me/channels`` opens; a click there has no
+    guild, the user instead of a member). ``world.remove_member(user)`` — the user leaves:
+    ``GET /guilds/{g}/members/{u}`` answers 404.
     ``add_guild(name, shard=None) -> FakeChannel`` — another guild (its "general" channel; ``.guild_id``), sharing
     the members and roles; with ``shard``, its id puts it on that gateway shard. Add guilds before connecting.
 
@@ -62,8 +65,13 @@ Interactions (each dispatches INTERACTION_CREATE and, unless ``wait=False``, wai
     ``await autocomplete(user, name, options, *, focused, subcommand=None) -> list[choice dicts]``
     ``await click(user, message, custom_id, values=None) -> FakeInteraction`` (buttons and selects; the
         component must be on the message and not disabled)
+    ``await message_command(user, name, message) -> FakeInteraction`` (a message context-menu command:
+        ``target_id`` and the whole message in ``resolved.messages``, content included)
     ``await submit_modal(user, opened_by, {custom_id: text}) -> FakeInteraction`` (``opened_by`` is the
-        interaction the bot answered with a modal)
+        interaction the bot answered with a modal; a field left out keeps its pre-filled value; with
+        ``check_lengths=True`` a value outside the field's length limits raises ValueError, as Discord's client
+        would not send it). A modal the bot opens is checked like Discord does (title ≤ 45, 1-5 inputs,
+        label ≤ 45, lengths and pre-filled value ≤ 4000).
     ``expire_interaction(ix)`` — its token dies: webhook calls get 401 ``50027 Invalid Webhook Token``,
         the callback 404 ``10062 Unknown interaction``.
 

@@ -93,6 +93,35 @@ class UserActions:
         ix = self.interactions.new(user, 3, data, channel_id=msg.channel_id, message=msg)
         return await self._send(ix, wait=wait, timeout=timeout)
 
+    async def message_command(
+        self,
+        user: FakeUser,
+        name: str,
+        message: FakeMessage,
+        *,
+        wait: bool = True,
+        timeout: float = 10.0,
+    ) -> FakeInteraction:
+        """``user`` picks the message context-menu command ``name`` ("Apps" → name) on ``message``.
+
+        Like Discord, the interaction carries the whole target message in ``resolved.messages`` (content
+        included, whatever the bot's intents). LookupError if the bot never synced a message command ``name``.
+        """
+        cmd = self.interactions.find_command(name, type=3)
+        if message.deleted:
+            raise ValueError(f"message {message.id} was deleted")
+        data: Json = {
+            "id": cmd["id"],
+            "name": cmd["name"],
+            "type": 3,
+            "target_id": str(message.id),
+            "resolved": {"messages": {str(message.id): self.world.message_payload(message)}},
+        }
+        if "guild_id" in cmd:
+            data["guild_id"] = cmd["guild_id"]
+        ix = self.interactions.new(user, 2, data, channel_id=message.channel_id)
+        return await self._send(ix, wait=wait, timeout=timeout)
+
     async def submit_modal(
         self,
         user: FakeUser,
@@ -101,13 +130,17 @@ class UserActions:
         *,
         wait: bool = True,
         timeout: float = 10.0,
+        check_lengths: bool = False,
     ) -> FakeInteraction:
         """``user`` fills in and submits the modal the bot opened in answer to ``opened_by``.
 
-        ``values`` maps a text input's custom_id to its text (or a select's custom_id to a list of values).
+        ``values`` maps a text input's custom_id to its text (or a select's custom_id to a list of values); a
+        field left out keeps its pre-filled value.  With ``check_lengths`` a value outside the field's length
+        limits raises ValueError (Discord's own client would not send it); without, it is sent as a client that
+        ignores the limits would.
         """
         if opened_by.modal is None:
             raise ValueError(f"the bot did not open a modal for interaction {opened_by.id}")
-        data = self.interactions.modal_data(opened_by.modal, values)
+        data = self.interactions.modal_data(opened_by.modal, values, check_lengths=check_lengths)
         ix = self.interactions.new(user, 5, data, channel_id=opened_by.channel_id, message=opened_by.component_message)
         return await self._send(ix, wait=wait, timeout=timeout)

@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .models import PRIVILEGED_INTENTS
+
 log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
@@ -31,6 +33,7 @@ OP_HEARTBEAT_ACK = 11
 
 CLOSE_AUTH_FAILED = 4004
 CLOSE_INVALID_SHARD = 4010
+CLOSE_DISALLOWED_INTENTS = 4014
 
 
 @dataclass
@@ -59,6 +62,7 @@ class GatewayHooks:
     guild_payloads: Callable[[Session], list[Json]]
     members_chunk: Callable[[Json], Json]
     resume_url: Callable[[], str]
+    allowed_privileged: Callable[[], int] = lambda: PRIVILEGED_INTENTS  # enabled in the "developer portal"
 
 
 def guild_of(data: Json, event: str) -> int | None:
@@ -149,8 +153,12 @@ class Gateway:
         if not (isinstance(shard, int) and isinstance(count, int) and 0 <= shard < count):
             await ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard.")
             return
+        intents = int(data.get("intents", 0))
+        if intents & PRIVILEGED_INTENTS & ~self.hooks.allowed_privileged():
+            await ws.close(code=CLOSE_DISALLOWED_INTENTS, message=b"Disallowed intent(s).")
+            return
         self.identifies += 1
-        session = Session(id=secrets.token_hex(16), intents=int(data.get("intents", 0)), shard=shard, shard_count=count)
+        session = Session(id=secrets.token_hex(16), intents=intents, shard=shard, shard_count=count)
         self.ready.clear()
         self.ready_shards.discard(shard)
         async with self._lock:

@@ -212,7 +212,7 @@ class Interactions:
             raise ValueError("a button click takes no values")
         return data
 
-    def modal_data(self, modal: Json, values: dict[str, Any]) -> Json:
+    def modal_data(self, modal: Json, values: dict[str, Any], *, check_lengths: bool = False) -> Json:
         rows: list[Json] = []
         seen: set[str] = set()
 
@@ -223,6 +223,9 @@ class Interactions:
                 value = str(values.get(cid, comp.get("value") or ""))
                 if comp.get("required", True) and not value:
                     raise ValueError(f"modal field {cid!r} is required")
+                limits = comp.get("min_length", 0), comp.get("max_length", MAX_TEXT_INPUT)
+                if check_lengths and value and not limits[0] <= len(value) <= limits[1]:
+                    raise ValueError(f"modal field {cid!r}: the client refuses {len(value)} characters here")
                 return {"type": 4, "custom_id": cid, "value": value}
             return {"type": comp["type"], "custom_id": cid, "values": list(values.get(cid, []))}
 
@@ -287,8 +290,7 @@ class Interactions:
                 raise form_error("data.choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
             ix.choices = choices
         elif ctype == 9:
-            if not data.get("custom_id") or not data.get("title") or not data.get("components"):
-                raise form_error("data", "BASE_TYPE_REQUIRED", "custom_id, title and components are required")
+            validate_modal(data)
             ix.modal = data
         ix.response_type, ix.response_data, ix.responded_at = ctype, data, time.monotonic()
         ix.responded.set()
@@ -362,6 +364,48 @@ class Interactions:
         ix = self._webhook_interaction(call)
         await self.world.delete_message(self._webhook_message(ix, call.params["message"]))
         return 204, None
+
+
+MAX_TEXT_INPUT = 4000  # characters a text input holds (its value, min_length, max_length)
+
+
+def modal_fields(modal: Json) -> list[Json]:
+    """The inputs of a modal: in action rows (type 1) or in labels (type 18, which carry the label)."""
+    found: list[Json] = []
+    for top in modal.get("components") or []:
+        if top.get("type") == 1:
+            found.extend(c for c in top.get("components") or [] if "custom_id" in c)
+        elif top.get("type") == 18 and isinstance(top.get("component"), dict):
+            found.append({"label": top.get("label"), **top["component"]})
+    return found
+
+
+def validate_modal(data: Json) -> None:
+    """Discord's rules for a modal: a title (≤ 45), a custom id (≤ 100), 1-5 inputs; each text input's label
+    ≤ 45, placeholder ≤ 100, lengths within 0-4000 and a pre-filled value within them."""
+    if not data.get("custom_id") or not data.get("title") or not data.get("components"):
+        raise form_error("data", "BASE_TYPE_REQUIRED", "custom_id, title and components are required")
+    if len(str(data["title"])) > 45:
+        raise form_error("data.title", "BASE_TYPE_MAX_LENGTH", "Must be 45 or fewer in length.")
+    if len(str(data["custom_id"])) > 100:
+        raise form_error("data.custom_id", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
+    fields = modal_fields(data)
+    if not 1 <= len(fields) <= 5:
+        raise form_error("data.components", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
+    for i, field in enumerate(fields):
+        where = f"data.components.{i}"
+        if field.get("type") != 4:
+            continue
+        label, value = str(field.get("label") or ""), str(field.get("value") or "")
+        low, high = int(field.get("min_length") or 0), int(field.get("max_length") or MAX_TEXT_INPUT)
+        if not label or len(label) > 45:
+            raise form_error(f"{where}.label", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 45 in length.")
+        if len(str(field.get("placeholder") or "")) > 100:
+            raise form_error(f"{where}.placeholder", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
+        if not (0 <= low <= MAX_TEXT_INPUT and 1 <= high <= MAX_TEXT_INPUT and low <= high):
+            raise form_error(f"{where}.max_length", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 4000.")
+        if len(value) > high:
+            raise form_error(f"{where}.value", "BASE_TYPE_MAX_LENGTH", f"Must be {high} or fewer in length.")
 
 
 def defs_for(cmd: Json, subcommand: str | None) -> list[Json]:

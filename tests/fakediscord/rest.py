@@ -134,7 +134,9 @@ class RestApi:
     def _validate_command(self, cmd: Json, index: int) -> None:
         name = str(cmd.get("name", ""))
         ctype = int(cmd.get("type", 1))
-        if not _NAME.match(name) or (ctype == 1 and name != name.lower()):
+        # slash commands: lowercase words; user and message commands (context menus): 1-32 characters, any case
+        valid = (_NAME.match(name) and name == name.lower()) if ctype == 1 else 1 <= len(name.strip()) <= 32
+        if not valid:
             raise form_error(f"{index}.name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
         if ctype == 1 and not 1 <= len(str(cmd.get("description", ""))) <= 100:
             raise form_error(f"{index}.description", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")

@@ -20,7 +20,17 @@ from multidict import CIMultiDict
 from .actions import UserActions
 from .gateway import Gateway, GatewayHooks, Session
 from .interactions import Interactions
-from .models import FakeChannel, FakeInteraction, FakeMessage, FakeRole, FakeUser, Json, RecordedFile, RecordedRequest
+from .models import (
+    PRIVILEGED_INTENTS,
+    FakeChannel,
+    FakeInteraction,
+    FakeMessage,
+    FakeRole,
+    FakeUser,
+    Json,
+    RecordedFile,
+    RecordedRequest,
+)
 from .ratelimit import Failure, FailureInjector, Limit, RateLimiter, default_rules
 from .rest import Call, RestApi, Route
 from .state import ApiError, World
@@ -54,8 +64,10 @@ class FakeDiscord(UserActions):
         response_deadline: float | None = 3.0,
         heartbeat_interval_ms: int = 41250,
         shards: int = 1,
+        privileged_intents: int = PRIVILEGED_INTENTS,
     ) -> None:
         self.token = token
+        self.privileged_intents = privileged_intents  # what the "developer portal" allows this bot
         self.world = World()
         self.world.shard_count = shards
         self.limiter = RateLimiter(default_rules(channel_messages, webhooks))
@@ -70,6 +82,7 @@ class FakeDiscord(UserActions):
                 guild_payloads=self._guild_payloads,
                 members_chunk=self._members_chunk,
                 resume_url=lambda: self.gateway_url,
+                allowed_privileged=lambda: self.privileged_intents,
             ),
             heartbeat_interval_ms=heartbeat_interval_ms,
         )
@@ -364,6 +377,13 @@ class FakeDiscord(UserActions):
         """A user posts a plain message (dispatched as MESSAGE_CREATE if the bot has the intent)."""
         cid = self.channel if channel_id is None else channel_id
         return await self.world.create_message(cid, user, {"content": content}, [])
+
+    async def edit(self, user: FakeUser, message: FakeMessage, content: str) -> FakeMessage:
+        """``user`` edits their own message (MESSAGE_UPDATE if the bot has the intent; its content is blanked
+        without the message content intent, as on Discord)."""
+        if message.author.id != user.id:
+            raise PermissionError(f"{user.name} cannot edit message {message.id} by {message.author.name}")
+        return await self.world.edit_message(message, {"content": content}, [])
 
     # ---- test API: gateway -----------------------------------------------------------------------
     async def wait_ready(self, timeout: float = 10.0, *, shards: int | None = None) -> None:

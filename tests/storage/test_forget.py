@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core.quiz import QuizGame
 from bot.core.sessions import StudySession
-from bot.core.storage import AnswerRow, CardResult, CardRow, ReviewLogRow, RunRecordRow
+from bot.core.storage import AnswerRow, CardResult, CardRow, LearnerRunRow, ReviewLogRow, RunRecordRow
 from bot.storage.migrations import SHARED_TABLES, STATE_TABLES, TABLES, USER_TABLES, VERSION_TABLE
 from bot.storage.sql import SqlStorage
 from tests.core.review.lessons import choice, lesson
@@ -65,6 +65,10 @@ async def fill(store: SqlStorage, user: int) -> None:
     await store.set_reminders(GUILD, user, True, T0)
     await store.reminder_sent(GUILD, user, T0)
     await store.set_recap_channel(GUILD, 1234)
+    await store.save_learner_code(user, "example", "basics", "one", "print('mine')\n")
+    await store.log_learner_run(LearnerRunRow(f"run-{user}", GUILD, 7, user, "try", "", "ab" * 32, 10, 0, T0))
+    await store.add_quota_use(GUILD, user, T0)
+    await store.set_learner_policy(GUILD, 0, False)
 
 
 def quiz_state(*users: int) -> dict[str, Any]:
@@ -137,4 +141,5 @@ async def test_the_console_learner_is_forgotten_without_touching_states(store: S
     assert removed["runs"] == 1 and "quizzes" not in removed
     assert (await store.active_quizzes())[0][3] == json.loads(json.dumps(state))
     counts = await store.row_counts()
-    assert {t: n for t, n in counts.items() if n} == {"review_questions": 1, "recap_channels": 1, "quizzes": 1}
+    shared = {"review_questions": 1, "recap_channels": 1, "learner_policy": 1, "quizzes": 1}
+    assert {t: n for t, n in counts.items() if n} == shared

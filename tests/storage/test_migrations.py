@@ -108,11 +108,12 @@ async def test_both_databases_end_with_the_same_schema(sqlite_url: str, pg_url: 
         if name in ("guild_id", "user_id", "channel_id", "question"):
             assert kind == "bigint", (table, name)
         if name in ("at", "elapsed", "started_at", "completed_at", "updated_at", "due", "last_review", "stability",
-                    "difficulty", "seconds", "done_at", "changed_at", "last_sent", "last_posted"):
+                    "difficulty", "seconds", "done_at", "changed_at", "last_sent", "last_posted", "set_at"):
             assert kind == "double precision", (table, name)
     # runs_user/_example, answers_board/_user, one_session; review_questions_key, review_cards_due/_question,
-    # review_log_guild/_user, lessons_done_guild, reminders_enabled
-    assert sum(len(t["indexes"]) for t in ours.values()) == 12
+    # review_log_guild/_user, lessons_done_guild, reminders_enabled; learner_runs_user/_guild/_code,
+    # quota_uses_user/_guild
+    assert sum(len(t["indexes"]) for t in ours.values()) == 17
 
 
 def test_every_migration_renders_for_both_databases() -> None:

@@ -30,6 +30,7 @@ class RunnerLimits:
     processes: int = 64  # processes + threads per run (cgroup pids.max; else RLIMIT_NPROC)
     open_files: int = 64  # open file descriptors per process
     file_size_mb: int = 8  # largest file a run may write
+    stdin_bytes: int = 64 * 1024  # largest standard input a run may be given
     max_concurrent: int = field(default_factory=_default_concurrency)
     per_user: int = 1  # running + queued runs per user
     queue_size: int = 200  # waiting runs beyond which new ones are refused
@@ -45,7 +46,8 @@ class RunnerLimits:
     pythons: Pythons = ()
 
     def __post_init__(self) -> None:
-        for name in ("output_bytes", "output_lines", "memory_mb", "cpu_seconds", "processes", "open_files"):
+        positive = ("output_bytes", "output_lines", "memory_mb", "cpu_seconds", "processes", "open_files")
+        for name in (*positive, "stdin_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"RunnerLimits.{name} must be positive")
         if self.max_concurrent < 1 or self.timeout_default <= 0 or self.timeout_max <= 0 or self.cpu_cores <= 0:

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Sequence
 from types import TracebackType
 from typing import TypeVar
 
-from bot.core.errors import QueueFull, RunnerClosed, RunnerError, UserBusy
+from bot.core.errors import InputTooLarge, QueueFull, RunnerClosed, RunnerError, UserBusy
 from bot.core.events import Event, Finished, Queued, Started, Status
 from bot.core.runner.cgroups import CgroupPool
 from bot.core.runner.host import Host
@@ -58,11 +58,14 @@ async def _ready(value: T) -> T:
 class Run:
     """One submitted program: an async iterator of its events (`async for event in run`)."""
 
-    def __init__(self, runner: Runner, run_id: int, code: str, name: str, timeout: float, owner: int | None) -> None:
+    def __init__(
+        self, runner: Runner, run_id: int, code: str, name: str, timeout: float, owner: int | None, stdin: bytes = b""
+    ) -> None:
         self.id = run_id
         self.owner = owner
         self.name = name
         self.code = code
+        self.stdin = stdin  # what the program reads on fd 0 (empty: /dev/null)
         self.timeout = timeout
         self.python = ""  # the Python version it runs on ("3.12")
         self.group = run_id  # the runs admitted together (`run_versions`) share it
@@ -254,12 +257,18 @@ class Runner:
         timeout: float | None = None,
         owner: int | None = None,
         python: str | None = None,
+        stdin: str | None = None,
     ) -> Run:
         """Admit a run on the `python` version (None: the default) and start it in the background; raises
-        UserBusy / QueueFull / RunnerClosed / PythonUnavailable now."""
+        UserBusy / QueueFull / RunnerClosed / PythonUnavailable / InputTooLarge now.  `stdin` is data the
+        program reads on its standard input (at most `limits.stdin_bytes` bytes); without it the program's
+        stdin is /dev/null, so `input()` raises EOFError."""
         version = self.pythons.resolve(python)
+        data = stdin.encode("utf-8", "surrogateescape") if stdin else b""
+        if len(data) > self.limits.stdin_bytes:
+            raise InputTooLarge(len(data), self.limits.stdin_bytes)
         self.check_admission(owner)
-        return self._admit(code, name, timeout, owner, version, None)
+        return self._admit(code, name, timeout, owner, version, None, data)
 
     def run_versions(
         self,
@@ -280,12 +289,19 @@ class Runner:
         return runs
 
     def _admit(
-        self, code: str, name: str, timeout: float | None, owner: int | None, python: str, group: int | None
+        self,
+        code: str,
+        name: str,
+        timeout: float | None,
+        owner: int | None,
+        python: str,
+        group: int | None,
+        stdin: bytes = b"",
     ) -> Run:
         lim = self.limits
         timeout = min(timeout if timeout is not None else lim.timeout_default, lim.timeout_max)
         self._next_id += 1
-        run = Run(self, self._next_id, code, name, timeout, owner)
+        run = Run(self, self._next_id, code, name, timeout, owner, stdin)
         run.python, run.group = python, group if group is not None else run.id
         self._runs[run.id] = run
         if len(self._running) < lim.max_concurrent and not self._waiting:
@@ -309,9 +325,10 @@ class Runner:
         timeout: float | None = None,
         owner: int | None = None,
         python: str | None = None,
+        stdin: str | None = None,
     ) -> Awaitable[Run]:
         """`run`, for callers that await admission (`RunnerLike.submit`; here admission never waits)."""
-        return _ready(self.run(code, name=name, timeout=timeout, owner=owner, python=python))
+        return _ready(self.run(code, name=name, timeout=timeout, owner=owner, python=python, stdin=stdin))
 
     def submit_versions(
         self,
@@ -481,6 +498,7 @@ class Runner:
             "processes": lim.processes,
             "output_bytes": lim.output_bytes,
             "output_lines": lim.output_lines,
+            "stdin_bytes": len(run.stdin),  # the code memfd holds the code, then this many bytes of stdin
         }
         pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(3)]
         (ev_r, ev_w), (out_r, out_w), (err_r, err_w) = pipes
@@ -493,7 +511,7 @@ class Runner:
             run.emit(Started())
 
         proc.on_started = on_started
-        code = run.code.encode("utf-8", "surrogateescape")
+        code = run.code.encode("utf-8", "surrogateescape") + run.stdin
         fds = [ev_w, out_w, err_w, far.fileno()]
         try:
             await proc.connect(ev_r, out_r, err_r, control)

@@ -4,17 +4,18 @@ Options: `--uids=FIRST:END` (we are root: a uid per run), `--namespaces=TMP_BYTE
 namespaces per run), `--keep=PATH:PATH` (sandbox paths under /tmp to carry into each run's /tmp),
 `--seccomp-fd=N` (the syscall filter as BPF, built by the parent with libseccomp).
 
-It imports asyncio and the harness once, says hello (with the isolation layers it could set up) on its
-unix socket, then waits for requests.  Each request is a JSON header plus file descriptors sent with
-SCM_RIGHTS: the code (a memfd), the event pipe, the raw stdout and stderr pipes, the run's control socket,
-and the `cgroup.procs` of the run's slot (one per cgroup hierarchy, none without cgroups).  The parent
-reads the pipes itself, so the worker never relays output; it only forks *program* processes, ahead of
-time (a spare waits for the next request).  The spare does everything that does not depend on the run
-before the request arrives: the harness's warm-up, its private mount/IPC/network namespaces with their own
-/tmp, /dev/shm and loopback (isolate.py), no-new-privileges and the seccomp filter.  At request time it
-joins the slot's cgroups, takes the run's uid (which drops every capability), its rlimits, and runs the
-harness.  The program gets code, events, stdout and stderr — never the control socket, which is how the
-end of a run is reported, so it cannot forge one.
+It imports asyncio and the harness once, says hello (with the isolation layers it could set up) on its unix
+socket, then waits for requests.  Each request is a JSON header plus file descriptors sent with SCM_RIGHTS:
+the code (a memfd; the run's standard input follows the code in it, `stdin_bytes` long), the event pipe, the
+raw stdout and stderr pipes, the run's control socket, and the `cgroup.procs` of the run's slot (one per
+cgroup hierarchy, none without cgroups).  The program reads its stdin from a sealed memfd of its own (or
+/dev/null).  The parent reads the pipes itself, so the worker never relays output; it only forks *program*
+processes, ahead of time (a spare waits for the next request).  The spare does everything that does not depend
+on the run before the request arrives: the harness's warm-up, its private mount/IPC/network namespaces with
+their own /tmp, /dev/shm and loopback (isolate.py), no-new-privileges and the seccomp filter.  At request time
+it joins the slot's cgroups, takes the run's uid (which drops every capability), its rlimits, and runs the
+harness.  The program gets code, events, stdout and stderr — never the control socket, which is how the end of
+a run is reported, so it cannot forge one.
 
 Who supervises a run depends on the uid:
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import fcntl
 import gc
 import importlib.util
 import itertools
@@ -124,9 +126,9 @@ def _program(chan: socket.socket, child: ModuleType, setup: isolate.Setup) -> No
         isolate.join_cgroups(cgroup_fds)
         with os.fdopen(code_fd, "rb") as f:
             code = f.read()
+        code, stdin = _split_stdin(code, req.get("stdin_bytes"))
         os.setsid()
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
+        os.dup2(_stdin_fd(stdin), 0)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
         keep = report_fd = os.dup2(event_fd, 3, inheritable=False)
@@ -157,6 +159,27 @@ def _program(chan: socket.socket, child: ModuleType, setup: isolate.Setup) -> No
         else:  # the harness ran: whatever went wrong happened while the program ran
             child.report_crash(harness, exc)
     os._exit(70)
+
+
+def _split_stdin(data: bytes, size: Any) -> tuple[bytes, bytes]:
+    """The code memfd holds the program, then `size` bytes of its standard input."""
+    if type(size) is not int or not 0 < size <= len(data):
+        return data, b""
+    return data[: len(data) - size], data[len(data) - size :]
+
+
+def _stdin_fd(data: bytes) -> int:
+    """A descriptor to read `data` from: /dev/null when there is none, else a sealed memfd (read-only data,
+    charged to the run's cgroup, which this process has joined; a file, so reading it can never block)."""
+    if not data:
+        return os.open(os.devnull, os.O_RDONLY)
+    fd = os.memfd_create("stdin", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+    return fd
 
 
 def _failure(exc: BaseException) -> dict[str, Any]:

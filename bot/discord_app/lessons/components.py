@@ -3,7 +3,8 @@
     cb:ls:<p|n>:<page>:<level>:<tag>    catalogue page (previous / next)
     cb:lp:<p|n>:<page>:<lesson>         lesson page (previous / next)
 
-A lesson page also carries a Run button per example (`runs.components.RunButton`).
+A lesson page also carries a Run button per example (`runs.components.RunButton`), and an example's page the
+playground's Edit & run button for that example (`playground.forms.EditButton`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.discord_app.components import MAX_CUSTOM_ID, Handled, frozen_view
 from bot.discord_app.context import NO_PINGS, Interaction, services_of
 from bot.discord_app.i18n import lesson_locale, t
 from bot.discord_app.lessons.pages import catalogue_page, filter_lessons, lesson_page
+from bot.discord_app.playground.forms import EditButton
 from bot.discord_app.runs.components import SLUG, RunButton
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,10 @@ def lesson_message(lesson: Lesson, page: int, locale: str) -> tuple[str, discord
     following = LessonPage("n", min(page + 1, pages - 1), lesson.id, label=t(locale, "lessons.next"))
     previous.item.disabled, following.item.disabled = page == 0, page >= pages - 1
     items: list[discord.ui.Item[Any]] = [previous, following]
+    shown = page - max(1, len(lesson.sections))  # the example this page shows, if it shows one
+    if 0 <= shown < len(lesson.examples) and EditButton.fits(lesson.id, lesson.examples[shown].id):
+        label = t(locale, "playground.edit_and_run")
+        items.append(EditButton(lesson.id, lesson.examples[shown].id, label=label, row=0))
     for i, example in enumerate(lesson.examples[:MAX_RUN_BUTTONS]):
         if len(f"cb:run:r:{lesson.id}:{example.id}") > MAX_CUSTOM_ID:
             log.warning("lesson %s example %s: id too long for a Run button", lesson.id, example.id)

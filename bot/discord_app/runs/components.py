@@ -4,6 +4,8 @@ cb:run:<r|a>:<lesson>:<example>[:<python>]
                                     run an example (r = from a lesson page, a = "Run again"), on the Python
                                     version the member had chosen (none: the default, or a comparison)
 cb:stop:<owner>:<run id>            stop a run (only the member who started it)
+
+A finished run's message also carries the playground's Edit & run button (`playground.forms.EditButton`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bot.discord_app.components import Handled, frozen_view
 from bot.discord_app.context import Interaction, services_of
 from bot.discord_app.errors import send_ephemeral
 from bot.discord_app.i18n import t
+from bot.discord_app.playground.forms import EditButton
 from bot.discord_app.runs.service import RunService
 from bot.discord_app.runs.stream import RunTicket
 
@@ -81,8 +84,12 @@ ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RunButton, StopButton)
 
 
 def run_controls(ticket: RunTicket, record: RunRecord) -> discord.ui.View:
-    """Stop while the run is going, Run again once it has finished."""
+    """Stop while the run is going; Run again and Edit & run once it has finished."""
     if record.done:
         label = t(ticket.locale, "run.again")
-        return frozen_view(RunButton("a", ticket.lesson_id, ticket.example_id, label=label, python=ticket.python))
+        again = RunButton("a", ticket.lesson_id, ticket.example_id, label=label, python=ticket.python)
+        if not EditButton.fits(ticket.lesson_id, ticket.example_id):
+            return frozen_view(again)
+        edit = EditButton(ticket.lesson_id, ticket.example_id, label=t(ticket.locale, "playground.edit_and_run"))
+        return frozen_view(again, edit)
     return frozen_view(StopButton(ticket.owner, ticket.run_id, label=t(ticket.locale, "run.stop")))

@@ -52,6 +52,11 @@ class RunTicket:
 
 
 Controls = Callable[[RunTicket, RunRecord], discord.ui.View]  # Stop while running, Run again when done
+Renderer = Callable[[RunRecord, RunView, bool], Rendered]  # (record, view, final) -> the message
+
+
+def render_plain(record: RunRecord, view: RunView, final: bool) -> Rendered:
+    return render_run(record, view, final=final)
 
 
 def _token_rejected(exc: discord.HTTPException) -> bool:
@@ -70,8 +75,11 @@ class RunStream:
         *,
         edit_interval: float,
         controls: Controls,
+        render: Renderer = render_plain,
     ) -> None:
+        """`render` words the message (learner code adds its label and comparison to `render_run`'s)."""
         self.interaction = interaction
+        self.render = render
         self.run = run
         self.ticket = ticket
         self.run_id = ticket.run_id
@@ -137,7 +145,7 @@ class RunStream:
 
     def _render(self, final: bool) -> Rendered:
         view = dataclasses.replace(self.view, restarting=self.restarting, continued=self._continued)
-        return render_run(self.record, view, final=final)
+        return self.render(self.record, view, final)
 
     def _token_expiring(self) -> bool:
         age = discord.utils.utcnow() - self.interaction.created_at
