@@ -35,6 +35,7 @@ from rich.console import Console
 
 from bot.composition import (
     bot_checks,
+    learner_quota,
     open_ops,
     open_peers,
     open_redis,
@@ -471,6 +472,7 @@ async def _discord(settings: Settings) -> int:
             quotas = start_quotas(settings) if redis is not None else []
             runner = await open_runner(settings, stack, redis, metrics=metrics, quotas=quotas)
             options: dict[str, Any] = {"peers": await open_peers(settings, stack, redis), "learning": learning}
+            options["learner_quota"] = learner_quota(settings, redis)
             if metrics is not None:
                 options["http_trace"] = metrics.rest_trace()
                 storage_metrics(metrics, storage)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.config import Settings
 from bot.core.errors import ConfigError
 from bot.core.peers import Peers
+from bot.core.playground import LearnerQuota
 from bot.core.runner import Runner
 from bot.core.runs import RunnerLike
 from bot.storage.faults import redact
@@ -117,6 +118,16 @@ async def open_peers(settings: Settings, stack: AsyncExitStack, redis: Redis | N
     await bus.start()
     stack.push_async_callback(bus.close)
     return bus
+
+
+def learner_quota(settings: Settings, redis: Redis | None) -> LearnerQuota | None:
+    """Several bot processes: the learner-run quota in Redis, exact across all of them (None: the configured one)."""
+    if redis is None:
+        return None
+    from bot.cluster.keys import Keys
+    from bot.cluster.quota import RedisQuota
+
+    return RedisQuota(redis, Keys(settings.cluster.prefix), settings.playground.quota.limits())
 
 
 def start_quotas(settings: Settings) -> list[WindowQuota]:

@@ -21,6 +21,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.core.catalog import Catalog
 from bot.core.peers import Peers
+from bot.core.playground import LearnerQuota
 from bot.core.review.service import Learning
 from bot.core.runs import RunnerLike
 from bot.core.storage import Storage
@@ -64,6 +65,7 @@ class CorobotBot(commands.Bot):
         *,
         storage: Storage | None = None,
         peers: Peers | None = None,
+        learner_quota: LearnerQuota | None = None,
         quiz_timing: QuizTiming | None = None,
         learning: Learning | None = None,
         shutdown_timeout: float = 5.0,
@@ -98,6 +100,7 @@ class CorobotBot(commands.Bot):
             learning=learning,
             shutdown_grace=shutdown_timeout,
             peers=peers,
+            learner_quota=learner_quota,
         )
         self.features = tuple(features)
         self.synced: bool | None = None  # True when setup_hook uploaded commands, False when unchanged

@@ -22,6 +22,7 @@ import discord
 from bot.config import Settings
 from bot.core.catalog import Catalog
 from bot.core.peers import Peers
+from bot.core.playground import LearnerQuota
 from bot.core.review.service import Learning
 from bot.core.runs import RunnerLike
 from bot.core.storage import Storage
@@ -75,6 +76,7 @@ class Services:
     learning: Learning | None = None  # spaced review and the path; the review feature builds one when None
     shutdown_grace: float = 5.0  # seconds running examples get to show "restarting" when the bot stops
     peers: Peers | None = None  # the other bot processes (a deployment of several); None: this one is alone
+    learner_quota: LearnerQuota | None = None  # several processes: the learner-run quota they share (Redis)
     components: Components = field(default_factory=Components)
     _provided: dict[type, object] = field(default_factory=dict)
 

@@ -56,3 +56,20 @@ async def test_a_failing_handler_answers_with_its_error_and_alone_means_no_wait(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_learner_quota_holds_across_processes(redis, keys) -> None:
+    """Two processes' RedisQuota over one Redis: the member's and the server's windows are counted once, together,
+    and a refusal says which limit and when there is room again."""
+    from bot.cluster.quota import RedisQuota
+    from bot.core.playground import QuotaLimits, Window
+
+    limits = QuotaLimits(user=Window(2, 60.0), guild=Window(3, 60.0))
+    first, second = RedisQuota(redis, keys, limits), RedisQuota(redis, keys, limits)
+    decisions = [await q.take(guild_id=1, user_id=10) for q in (first, second, first)]
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert decisions[2].scope == "user" and 55 < decisions[2].retry_after <= 60
+    assert (await second.take(1, 11)).allowed  # another member: the server's third run
+    refused = await first.take(1, 12)
+    assert not refused.allowed and refused.scope == "guild"
+    assert (await second.take(2, 12)).allowed  # another server: room (nothing was counted for the refusals)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -43,6 +44,18 @@ class LearnerRunner(Protocol):
         owner: int | None = None,
         stdin: str | None = None,
     ) -> RunHandle: ...
+
+    def submit(
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        stdin: str | None = None,
+    ) -> Awaitable[RunHandle]:
+        """`run` with its admission awaited (a remote runner's is a round trip): refusals come before anything ran."""
+        ...
 
     def check_admission(self, owner: int | None = None) -> None: ...
 
@@ -138,7 +151,7 @@ class Playground:
                 window = self.limits.quota.user if decision.scope == "user" else self.limits.quota.guild
                 raise QuotaExceeded(decision, window)
         timeout = request.timeout if request.timeout is not None else self.limits.timeout
-        handle = self.runner.run(code, name=request.name, timeout=timeout, owner=request.user_id, stdin=stdin)
+        handle = await self.runner.submit(code, name=request.name, timeout=timeout, owner=request.user_id, stdin=stdin)
         run = LearnerRun(request, handle, secrets.token_hex(8), code_hash(code))
         channel = request.channels[0] if request.channels else 0
         where = (request.user_id, request.guild_id, channel)

@@ -9,7 +9,7 @@ command (re-run when its author edits the message), and the admins' switch `/pla
     components.py  the Stop button of a learner run
 
 Needs the runs extension's streaming (imported, not loaded).  The quota is the one `playground.quota.backend`
-names: in memory, or in the database.
+names: in memory, or in the database; with several bot processes (`cluster.redis_url`), in Redis.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from bot.discord_app.playground.service import PlaygroundService
 
 
 def quota_for(services: Services) -> LearnerQuota:
+    if services.learner_quota is not None:  # several bot processes: the one they share (in Redis)
+        return services.learner_quota
     settings = services.settings.playground.quota
     if settings.backend == "storage":
         return StorageQuota(services.storage, settings.limits())
