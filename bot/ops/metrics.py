@@ -108,10 +108,19 @@ class LoopLag:
         self.window = window
         self.recent: list[tuple[float, float]] = []  # (monotonic, lag)
 
+    def _window(self) -> list[float]:
+        cutoff = time.monotonic() - self.window
+        return [lag for at, lag in self.recent if at >= cutoff]
+
     @property
     def worst(self) -> float:
-        cutoff = time.monotonic() - self.window
-        return max((lag for at, lag in self.recent if at >= cutoff), default=0.0)
+        return max(self._window(), default=0.0)
+
+    @property
+    def typical(self) -> float:
+        """The median lag of the window: high only when the loop is slow all along, not after one stall."""
+        lags = sorted(self._window())
+        return lags[len(lags) // 2] if lags else 0.0
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
