@@ -1,10 +1,11 @@
 """The typed event stream every front-end renders.
 
-`Runner.run()` yields these, in order: zero or more `Queued` (position updates while waiting for a
-slot), one `Started`, then `Output` / `TaskEvent` / `LoopBlocked` as they happen, and exactly one
-`Finished` last.  `t` is seconds since the program started, measured inside the child with
-`time.perf_counter` (0.0 for `Queued`) and clamped by the parent to what it observed of the run; when the
-child's times disagreed with that, `Finished.timings_trusted` is False and front-ends say so.
+`Runner.run()` yields these, in order: zero or more `Queued` (position updates while waiting for a slot),
+one `Started`, then `Output` / `TaskEvent` / `LoopBlocked` as they happen, `TaskRuns` / `TaskParked` /
+`RunsCapped` (who ran when, who waited where) in batches, and exactly one `Finished` last. `t` is seconds
+since the program started, measured inside the child with `time.perf_counter` (0.0 for `Queued`) and
+clamped by the parent to what it observed of the run; when the child's times disagreed with that,
+`Finished.timings_trusted` is False and front-ends say so.
 """
 
 from __future__ import annotations
@@ -70,6 +71,48 @@ class LoopBlocked:
 
 
 @dataclass(frozen=True, slots=True)
+class RunSegment:
+    """A stretch in which one task ran: from `start` to `end` it held the loop for `busy` seconds (steps of one
+    task less than a fraction of a millisecond apart are merged into one segment).  Before `start` the task was
+    suspended at the `await` on the program's `wait_line` (None: its first step, or an await outside it)."""
+
+    task_id: int
+    start: float
+    end: float
+    busy: float
+    wait_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRuns:
+    """A batch of run segments (sent by the program's process every quarter second and when it ends)."""
+
+    segments: tuple[RunSegment, ...]
+    t: float  # the end of the batch's latest segment
+    type: Literal["task_runs"] = field(default="task_runs", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskParked:
+    """Task `task_id` has been suspended since `t` at the `await` on the program's `line` (None when unknown):
+    reported for long waits and for tasks still waiting when the program ended."""
+
+    task_id: int
+    line: int | None
+    t: float
+    type: Literal["task_parked"] = field(default="task_parked", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RunsCapped:
+    """The run's segments reached the cap: `segments` were recorded, nothing after `t` is."""
+
+    segments: int
+    t: float
+    type: Literal["runs_capped"] = field(default="runs_capped", init=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     status: Status
     elapsed: float
@@ -81,7 +124,7 @@ class Finished:
     type: Literal["finished"] = field(default="finished", init=False)
 
 
-Event = Queued | Started | Output | TaskEvent | LoopBlocked | Finished
+Event = Queued | Started | Output | TaskEvent | LoopBlocked | TaskRuns | TaskParked | RunsCapped | Finished
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

@@ -15,7 +15,21 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.core.events import Event, Finished, LoopBlocked, Output, Queued, Started, Status, Stream, TaskEvent
+from bot.core.events import (
+    Event,
+    Finished,
+    LoopBlocked,
+    Output,
+    Queued,
+    RunsCapped,
+    RunSegment,
+    Started,
+    Status,
+    Stream,
+    TaskEvent,
+    TaskParked,
+    TaskRuns,
+)
 from bot.core.lessons import ElapsedExpect, Example, Expect, Text
 
 log = logging.getLogger(__name__)
@@ -114,6 +128,9 @@ class RunRecord:
         self.lines: list[Line] = []
         self.tasks: list[TaskEvent] = []
         self.blocked: list[LoopBlocked] = []
+        self.segments: list[RunSegment] = []  # who ran when (the runner bounds how many)
+        self.parked: list[TaskParked] = []
+        self.runs_capped: RunsCapped | None = None
         self.finished: Finished | None = None
         self.queue_position: int | None = None  # the latest Queued position; None once started
         self.started = False
@@ -133,6 +150,12 @@ class RunRecord:
             self.tasks.append(event)
         elif isinstance(event, LoopBlocked):
             self.blocked.append(event)
+        elif isinstance(event, TaskRuns):
+            self.segments.extend(event.segments)
+        elif isinstance(event, TaskParked):
+            self.parked.append(event)
+        elif isinstance(event, RunsCapped):
+            self.runs_capped = self.runs_capped or event
         elif isinstance(event, Queued):
             self.queue_position = event.position
         elif isinstance(event, Started):
