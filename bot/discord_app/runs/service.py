@@ -87,7 +87,7 @@ class RunService:
             run.cancel()
             raise
         locale = lesson_locale(interaction.locale)
-        view = RunView(lesson.title.get(locale), example.id, locale, example.expect)
+        view = RunView(lesson.title.get(locale), example.id, locale, example.expect, source=example.code)
         ticket = RunTicket(user, run.id, lesson.id, example.id, locale)
         interval = self.settings.edit_interval
         stream = RunStream(interaction, run, view, ticket, edit_interval=interval, controls=self.controls)

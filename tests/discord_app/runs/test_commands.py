@@ -20,7 +20,7 @@ async def test_run_streams_one_message_with_times_and_summary(make_env):
         assert float(times[1][0]) - float(times[0][0]) >= 0.15  # the 0.2 s sleep shows between the lines
         assert "✅ finished in" in content
         assert "Output as expected ✅" in content and "> one sleep of 0.2 s" in content
-        assert not msg.ephemeral and not msg.attachments
+        assert not msg.ephemeral and [a.filename for a in msg.attachments] == ["timeline.png"]  # no output.txt
         assert msg.allowed_mentions == {"parse": []}
         # exactly one message for the run: nothing else was posted in the channel
         assert [m.id for m in env.fd.messages() if not m.ephemeral] == [msg.id]
