@@ -5,7 +5,8 @@ a front-end.  Nothing else in the package builds shared resources.
 
     corobot [--config PATH] [--lessons DIR] [--locale L] [--log-level LEVEL] COMMAND
       console                                  interactive terminal (default without DISCORD_TOKEN)
-      run LESSON[/EXAMPLE] [--json] [--width N] run one example; exit 0 only when it ends ok
+      run LESSON[/EXAMPLE] [--json] [--width N] [--timeline-png FILE]
+                                               run one example; exit 0 only when it ends ok
       lessons list [--json]                    lessons in prerequisite order with their example ids
       lessons check [DIR] [--require-locales en,zh-CN]
       lessons schema [--output PATH]
@@ -36,10 +37,13 @@ from bot.core.check import check_lessons
 from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExample, UnknownLesson
 from bot.core.events import Event, Status, event_to_dict
 from bot.core.lessons import Example, Lesson
-from bot.core.record import record_run
+from bot.core.record import RunRecord, record_run
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
-from bot.locales.wording import failure_text
+from bot.core.timeline import format_seconds
+from bot.core.timeline_image import render_png
+from bot.locales import language_of
+from bot.locales.wording import failure_text, legend
 from bot.storage.faults import redact
 from bot.storage.sql import SqlStorage
 from bot.storage.url import default_url, scheme, sqlite_path, storage_for
@@ -83,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("ref", metavar="LESSON_ID[/EXAMPLE_ID]", help="a lesson id, optionally /example id")
     run.add_argument("--json", action="store_true", help="one JSON object per event per line")
     run.add_argument("--width", type=int, default=60, help="timeline width in columns (default 60)")
+    run.add_argument("--timeline-png", type=Path, metavar="FILE", help="also write the run's timeline as a PNG image")
     lessons = commands.add_parser("lessons", parents=[common], help="list, check or describe lessons")
     lesson_commands = lessons.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
     listing = lesson_commands.add_parser("list", parents=[common], help="lessons in prerequisite order")
@@ -232,7 +237,23 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         else:
             console = Console(highlight=False)
             record = await show_run(console, runner, lesson, example, settings.locale, width=args.width)
+    if args.timeline_png is not None:
+        write_timeline_png(args.timeline_png, record, lesson, example, settings.locale)
     return 0 if record.status == Status.OK else 1
+
+
+def write_timeline_png(path: Path, record: RunRecord, lesson: Lesson, example: Example, locale: str | None) -> None:
+    """`run --timeline-png FILE`: the timeline image (what Discord attaches), in the terminal's language."""
+    elapsed = f" · {format_seconds(record.elapsed)}" if record.elapsed is not None else ""
+    title = f"{lesson.id}/{example.id}{elapsed}"
+    png = render_png(record, source=example.code, title=title, legend=legend(language_of(locale)))
+    if png is None:
+        print(f"corobot: {example.id} started no task: no timeline written to {path}", file=sys.stderr)
+        return
+    try:
+        path.write_bytes(png)
+    except OSError as exc:
+        raise CommandError(f"cannot write the timeline image to {path}: {exc.strerror or exc}") from None
 
 
 def _cmd_lessons(args: argparse.Namespace, settings: Settings) -> int:

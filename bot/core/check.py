@@ -9,8 +9,10 @@ Output is one line per item, in catalog order:
     PASS  tasks-concurrency/quiz/how-long  predict_time: 1.0 s is the choice nearest the run's 1.003s
     FAIL  lessons/a.yaml:2:8: title is a plain string; give every language: en, zh-CN
 
-and a summary line.  Every example runs once; quiz questions that name an example (`predict_output`,
-`predict_time`) are checked against that same run.
+and a summary line.  Under a failed example its run's text timeline (who ran, who waited) is drawn,
+indented, so an author sees at once whether the tasks overlapped as the lesson says.  Every example runs
+once; quiz questions that name an example (`predict_output`, `predict_time`) are checked against that same
+run.
 """
 
 from __future__ import annotations
@@ -28,9 +30,13 @@ from bot.core.catalog import Catalog
 from bot.core.errors import LessonError
 from bot.core.lessons import Example, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question, Text
 from bot.core.record import ExampleRunner, OutputDifference, RunRecord, compare_output, record_run
+from bot.core.timeline import render_timeline
 from bot.core.yamlsource import Locator
 
 log = logging.getLogger(__name__)
+
+TIMELINE_WIDTH = 72
+TIMELINE_INDENT = "      "
 
 
 @dataclass(slots=True)
@@ -230,6 +236,8 @@ async def _report_lesson(
         if problems or isinstance(outcome, str):
             out(f"FAIL  {name}  {'; '.join(problems)}")
             summary.failed += 1
+            if not isinstance(outcome, str) and (drawing := render_timeline(outcome, width=TIMELINE_WIDTH)):
+                out("\n".join(TIMELINE_INDENT + line for line in drawing.splitlines()))
         else:
             out(f"PASS  {name}  {outcome.elapsed or 0.0:.3f}s")
             summary.passed += 1

@@ -302,6 +302,8 @@ def _lane(span: TaskSpan, data: TimelineData, scale: _Scale) -> list[str]:
     ran = [0] * (scale.columns + 1)  # a difference array: O(segments + columns) however long the segments
     for segment in data.segments.get(span.task_id, ()):
         first, last = scale.touched(segment.start, segment.end)
+        first = min(max(first, life.start), life.stop - 1)  # rounding put the life's ends a column off
+        last = min(max(last, first + 1), life.stop)
         ran[first] += 1
         ran[last] -= 1
     blocked = [0] * (scale.columns + 1)

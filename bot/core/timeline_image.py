@@ -98,11 +98,16 @@ class _Columns:
         first = min(self.width - 1, max(0, int(a)))
         return first, min(self.width, max(first + 1, int(b + 0.999)))
 
-    def coverage(self, intervals: Iterable[tuple[float, float]], least: int = 1) -> list[int]:
+    def coverage(
+        self, intervals: Iterable[tuple[float, float]], least: int = 1, within: tuple[int, int] | None = None
+    ) -> list[int]:
+        """How many intervals touch each column, each at least `least` wide, kept `within` (first, last)."""
+        low, high = within or (0, self.width)
         diff = [0] * (self.width + 1)
         for start, end in intervals:
             first, last = self.span(start, end)
-            last = min(self.width, max(last, first + least))
+            first = min(max(first, low), high - 1)
+            last = min(high, max(last, first + least))
             diff[first] += 1
             diff[last] -= 1
         total, out = 0, [0] * self.width
@@ -130,7 +135,7 @@ def _states(span: TaskSpan, data: TimelineData, cols: _Columns, blocked: list[in
             share = segment.busy / length
             for i in range(a, b):
                 shares[i] = max(shares[i], share)
-    ran = cols.coverage(dense, MIN_RUN)
+    ran = cols.coverage(dense, MIN_RUN, (first, last))
     cap = cols.span(data.capped, data.capped)[0] if data.capped is not None else cols.width
     for i in range(first, last):
         if ran[i]:

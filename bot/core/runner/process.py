@@ -46,7 +46,7 @@ from bot.core.runner import messages as m
 
 log = logging.getLogger(__name__)
 
-MAX_EVENT_BYTES = 2 * 1024 * 1024  # protocol bytes per run besides output lines (tasks, blocks, errors)
+MAX_EVENT_BYTES = 4 * 1024 * 1024  # protocol bytes per run besides output lines (tasks, runs, blocks, errors)
 MAX_TASK_EVENTS = 5_000  # as the harness sends at most; more are dropped
 MAX_BLOCKS = 500  # loop-blocked reports kept per run
 MAX_SEGMENTS = 20_000  # run segments kept per run (as the harness sends at most); more are dropped
