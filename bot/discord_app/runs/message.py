@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 LINE_LIMIT = 300  # characters of one output line shown in the message (the attachment has it all)
 MIN_OUTPUT = 400  # characters kept for output before the summary gets shortened
 ATTACHMENT_NAME = "output.txt"
-TIMELINE_IMAGE = "timeline.png"
+TIMELINE_IMAGE = "run-timeline.png"
 TIMELINE_WIDTH = 56
 STATUS = {
     Status.OK: "run.status.ok",
