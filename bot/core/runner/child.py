@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import builtins
-import collections
 import contextlib
 import importlib
 import importlib.util
@@ -39,14 +38,13 @@ import selectors
 import sys
 import threading
 import time
-import traceback
 import types
 from collections.abc import Callable, Coroutine
 from contextvars import Context
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 if TYPE_CHECKING:
-    from bot.core.runner import taskruns
+    from bot.core.runner import taskruns, tracebacks
 else:
 
     def _sibling(name: str) -> types.ModuleType:
@@ -61,6 +59,7 @@ else:
         return module
 
     taskruns = _sibling("taskruns")
+    tracebacks = _sibling("tracebacks")
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,6 @@ WATCH_INTERVAL = 0.04  # how often the watchdog looks at the running callback (b
 WATCH_IDLE = 3  # looks that find no callback running before the watchdog parks until one starts
 FD_SETSIZE = 1024  # select(2) handles descriptors below this
 MAX_TASK_EVENTS = 5000  # task events sent per run; more are dropped
-TRACEBACK_ENDS = 12  # frames kept from each end of a very deep traceback (deep recursion)
 _exit = os._exit  # ours: the program's os._exit is wrapped to flush a partial last line first
 
 _T = TypeVar("_T")
@@ -366,53 +364,11 @@ def install(harness: Harness) -> None:
     asyncio.set_event_loop_policy(_Policy())
 
 
-def _frames(tb: types.TracebackType | None) -> tuple[list[traceback.FrameSummary], list[traceback.FrameSummary], int]:
-    """The first and last TRACEBACK_ENDS frames and how many lie between, in O(1) memory: a deep recursion's
-    traceback has a frame per level, and formatting them all can itself run out of memory."""
-    head: list[types.TracebackType] = []
-    tail: collections.deque[types.TracebackType] = collections.deque(maxlen=TRACEBACK_ENDS)
-    total = 0
-    while tb is not None:
-        total += 1
-        if len(head) < TRACEBACK_ENDS:
-            head.append(tb)
-        else:
-            tail.append(tb)
-        tb = tb.tb_next
-
-    def summary(entry: types.TracebackType) -> traceback.FrameSummary:
-        code = entry.tb_frame.f_code
-        return traceback.FrameSummary(code.co_filename, entry.tb_lineno, code.co_name)
-
-    return [summary(e) for e in head], [summary(e) for e in tail], total - len(head) - len(tail)
-
-
-def format_error(exc: BaseException, name: str) -> tuple[str, str]:
-    """('Type: message', traceback text) keeping only the program's frames (and where it was raised)."""
-    error = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    if isinstance(exc, SyntaxError):
-        body = "".join(traceback.format_exception_only(type(exc), exc))
-        return error, body
-    head, tail, skipped = _frames(exc.__traceback__)
-    last = (tail or head)[-1:]
-    head = [f for f in head if f.filename == name]
-    tail = [f for f in tail if f.filename == name]
-    if last and last[0].filename != name:  # where it was raised, even outside the program
-        (tail if skipped or tail else head).append(last[0])
-    lines = traceback.format_list(head)
-    if skipped:
-        lines.append(f"  ... {skipped} more frames ...\n")
-    lines += traceback.format_list(tail)
-    text = "Traceback (most recent call last):\n" + "".join(lines)
-    text += "".join(traceback.format_exception_only(type(exc), exc))
-    return error, text
-
-
 def report_crash(harness: Harness, exc: BaseException) -> None:
     """The program's error, however it has to be said: with its traceback if that can be formatted, else
     just its type (e.g. a MemoryError that left no memory to format the traceback with)."""
     try:
-        error, text = format_error(exc, harness.name)
+        error, text = tracebacks.format_error(exc, harness.name)
     except BaseException:
         exc.__traceback__ = None  # let the frames go, then say what we can
         error, text = type(exc).__name__, f"{type(exc).__name__} (no traceback: formatting it failed)\n"
