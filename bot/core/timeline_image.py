@@ -82,7 +82,7 @@ def layout(data: TimelineData, *, title: bool = True) -> Layout:
     axis_y = top + rows * (lane_height + 6) + 8
     height = axis_y + 34 + 44 + PAD
     end = data.end if 0 < data.end < float("inf") else 1.0
-    return Layout(WIDTH, height, PAD + LABEL_WIDTH + 12, WIDTH - PAD - 16, lanes, lane_height, axis_y, end)
+    return Layout(WIDTH, height, PAD + LABEL_WIDTH + 12, WIDTH - PAD - 28, lanes, lane_height, axis_y, end)
 
 
 class _Columns:
@@ -311,7 +311,7 @@ class _Painter:
             draw.line((at, y, at, y + 6), fill=MUTED, width=2)
             draw.text((at, y + 8), tick_label(k * step, step), font=self.small, fill=MUTED, anchor="mt")
             k += 1
-        draw.text((box.plot_right + 4, y + 8), "s", font=self.small, fill=MUTED, anchor="lt")
+        draw.text((box.plot_right + 26, y + 8), "s", font=self.small, fill=MUTED, anchor="rt")
 
     def key(self) -> None:
         box, draw, legend = self.box, self.draw, self.legend

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.core.events import Finished, Output
+from bot.core.events import Finished, Output, RunsCapped, TaskParked, TaskRuns
 from bot.core.record import RunHandle, RunRecord
 from bot.discord_app.context import NO_PINGS, Interaction
 from bot.discord_app.runs.message import ATTACHMENT_NAME, TIMELINE_IMAGE, Rendered, RunView, render_run, timeline_image
@@ -102,7 +102,8 @@ class RunStream:
                 self.record.add(event)
                 if isinstance(event, Output):
                     self._has_output.set()
-                self._dirty.set()
+                if not isinstance(event, TaskRuns | TaskParked | RunsCapped):  # drawn only once it has ended
+                    self._dirty.set()
         except asyncio.CancelledError:
             self.run.cancel()
             raise
