@@ -31,7 +31,6 @@ import io
 import json
 import linecache
 import logging
-import operator
 import os
 import resource
 import selectors
@@ -41,7 +40,7 @@ import time
 import types
 from collections.abc import Callable, Coroutine
 from contextvars import Context
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from bot.core.runner import taskruns, tracebacks
@@ -307,8 +306,25 @@ def _selector(idle: Callable[[], None] | None = None) -> selectors.BaseSelector:
     return _CappedSelect(idle) if 0 <= fd_limit <= FD_SETSIZE else _CappedEpoll(idle)
 
 
-def install(harness: Harness) -> None:
-    """Hook loop creation, task creation and callback timing for every loop the program makes."""
+class _Never:
+    """A type no callback has: with it, no callback is charged to a task (`install(measure=False)`)."""
+
+
+if TYPE_CHECKING:
+
+    class _Bound(Protocol):
+        __self__: object
+
+    class _Handle(asyncio.Handle):
+        _callback: _Bound  # what `_run` calls (typeshed does not declare it); a task's have `__self__`
+
+else:
+    _Handle = asyncio.Handle
+
+
+def install(harness: Harness, *, measure: bool = True) -> None:
+    """Hook loop creation, task creation and callback timing for every loop the program makes; `measure`
+    False leaves out the run segments (the benchmark's baseline)."""
 
     class _Loop(asyncio.SelectorEventLoop):
         def create_task(  # type: ignore[override]
@@ -324,16 +340,17 @@ def install(harness: Harness) -> None:
             harness.start_watchdog()
             return _Loop(_selector(harness.runs.idle))
 
-    original: Callable[[asyncio.Handle], None] = asyncio.Handle._run
+    original: Callable[[_Handle], None] = asyncio.Handle._run
     main_ident = harness.main_ident
     runs = harness.runs
     # Bound once: the hot path below is inlined (see taskruns.py) because a method call per callback costs
-    # more than the bookkeeping itself.  `states` is cleared per run, never replaced; `callback_types` grows.
-    callback_types, task_state = runs.callback_types, runs.states.get
+    # more than the bookkeeping itself.  `states` is cleared per run, never replaced.
+    task_state = runs.states.get
+    step_type: type = runs.step_type if measure else _Never
+    wake_type: type = runs.wake_type if measure else _Never
     perf_counter = time.perf_counter
-    callback_of = operator.attrgetter("_callback")  # a Handle's, which typeshed does not declare
 
-    def _run(handle: asyncio.Handle) -> None:
+    def _run(handle: _Handle) -> None:
         if threading.get_ident() != main_ident:
             original(handle)
             return
@@ -341,9 +358,9 @@ def install(harness: Harness) -> None:
             harness.flush_tasks()
         harness.cb_seq += 1
         seq = harness.cb_seq
-        callback = callback_of(handle)
-        # a task's step or wake-up: `__self__` is the task (states hold only live tracked tasks)
-        state = task_state(id(callback.__self__)) if type(callback) in callback_types else None
+        callback = handle._callback
+        kind = type(callback)  # a task's step or wake-up: `__self__` is the task (states: live tracked tasks)
+        state = task_state(id(callback.__self__)) if kind is step_type or kind is wake_type else None
         start = harness.cb_start = perf_counter()
         if harness.parked:  # read after cb_start is set, so the watchdog sees one or the other
             harness.wake.set()
@@ -378,14 +395,14 @@ def report_crash(harness: Harness, exc: BaseException) -> None:
         harness.send({"k": "error", "type": type(exc).__name__, "e": type(exc).__name__, "tb": "", "t": 0.0})
 
 
-def prepare() -> Harness:
+def prepare(*, measure: bool = True) -> Harness:
     """Install everything before the run is known (in the pre-forked spare), touching the hot paths once.
 
     Done ahead of the request, the copy-on-write page faults and first-call costs are not on the path
     from request to the program's first line.
     """
     harness = Harness(-1, "<spare>", 1 << 30, 1 << 30)
-    install(harness)
+    install(harness, measure=measure)
     sys.stdout = _Writer(harness, "stdout", 1)
     sys.stderr = _Writer(harness, "stderr", 2)
     setattr(sys, "__stdout__", sys.stdout)  # noqa: B010
@@ -402,7 +419,6 @@ def prepare() -> Harness:
     try:
         coro = _warm_up()
         task = loop.create_task(coro, name="corobot-warm-up")
-        harness.runs.learn(loop._ready[0]._callback)  # type: ignore[attr-defined]
         harness.task_created(task, coro, time.perf_counter())
         loop.run_until_complete(task)
     finally:

@@ -37,12 +37,14 @@ from __future__ import annotations
 import array
 import asyncio
 import base64
+import contextvars
+import functools
 import sys
 import time
 import types
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVarTuple
 
 MAX_SEGMENTS = 20_000  # run segments sent per run
 SEGMENT_BATCH = 400  # segments per message (~14 KB)
@@ -53,6 +55,7 @@ FLUSH_EVERY = 0.25  # seconds between sends while the loop idles
 LABEL_SHARE = 0.03  # a wait shorter than this share of the run so far is drawn too narrow to carry its line
 LABEL_MIN = 0.0005  # ... and so is one under half a millisecond
 AWAIT_DEPTH = 64  # frames followed down a chain of awaits
+_Ts = TypeVarTuple("_Ts")
 _CORO = types.CoroutineType
 _GEN = types.GeneratorType
 
@@ -78,14 +81,46 @@ def _no_coro() -> None:
     return None
 
 
+async def _probe() -> None:
+    return None
+
+
+class _Probe(asyncio.SelectorEventLoop):
+    """A loop that notes the type of every callback scheduled on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kinds: list[type] = []
+
+    def call_soon(
+        self, callback: Callable[[*_Ts], object], *args: *_Ts, context: contextvars.Context | None = None
+    ) -> asyncio.Handle:
+        self.kinds.append(type(callback))
+        return super().call_soon(callback, *args, context=context)
+
+
+@functools.cache
+def step_type() -> type:
+    """The type of a task's step callback (C `TaskStepMethWrapper`; a bound method for the pure-Python task),
+    from one named task run on a loop of its own (a named task takes no number from `Task-N`)."""
+    loop = _Probe()
+    try:
+        loop.run_until_complete(loop.create_task(_probe(), name="corobot-probe"))
+    finally:
+        loop.close()
+    return loop.kinds[0]
+
+
 class TaskRuns:
     """Run segments of one program's tasks; `send` writes one message, `filename` is the program's."""
 
     def __init__(self, send: Callable[[dict[str, Any]], None], filename: str) -> None:
         self.send = send
         self.filename = filename
-        # callback types that may be a task's step or wake-up (their __self__ is checked to be a task)
-        self.callback_types: set[type] = {types.BuiltinMethodType, types.MethodType}
+        # the types of a task's step callback and of its wake-up (`task_wakeup`, a builtin method); other
+        # builtin methods (a future's `set_result` ...) have a `__self__` that is no tracked task
+        self.step_type: type = step_type()
+        self.wake_type: type = types.BuiltinMethodType
         self.reset(0.0)
 
     def reset(self, t0: float) -> None:
@@ -103,7 +138,8 @@ class TaskRuns:
         self.last_flush = t0
 
     # -- the hot path: the harness's `_run` does, around every callback,
-    #     state = states.get(id(callback.__self__)) if type(callback) in callback_types else None
+    #     kind = type(callback)
+    #     state = states.get(id(callback.__self__)) if kind is step_type or kind is wake_type else None
     #     if state is not None and start - state.end > runs.gap: runs.new_segment(state, start)
     #     ... the callback ...
     #     if state is not None: state.busy += end - start; state.end = end
@@ -207,10 +243,6 @@ class TaskRuns:
                 caller = None
             if caller is not None and caller is not state:  # it did not run meanwhile
                 caller.busy -= now - created
-
-    def learn(self, callback: object) -> None:
-        """Add a task step wrapper's type (C `TaskStepMethWrapper`) to the callback types checked."""
-        self.callback_types.add(type(callback))
 
     def done(self, task: asyncio.Task[Any]) -> None:
         state = self.states.pop(id(task), None)
