@@ -38,6 +38,7 @@ from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExam
 from bot.core.events import Event, Status, event_to_dict
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord, record_run
+from bot.core.review.service import Learning
 from bot.core.runner import Runner
 from bot.core.schema import write_schema
 from bot.core.timeline import format_seconds
@@ -195,14 +196,23 @@ def lesson_cache_dir(settings: Settings) -> Path:
     return settings.data_dir / "cache"
 
 
+def build_learning(settings: Settings, storage: SqlStorage, catalog: Catalog) -> Learning:
+    """Spaced review, the path and streaks over the storage and the catalog (`review:` settings)."""
+    return Learning(storage, catalog, settings.review.learning())
+
+
 async def _console(settings: Settings) -> int:
     catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     storage = open_storage(settings)
     await storage.open()
     try:
+        learning = build_learning(settings, storage, catalog)
+        await learning.reconcile()  # cards follow lesson edits made while corobot was stopped
+        await learning.prune()
         async with Runner(settings.runner.limits()) as runner:
-            app = ConsoleApp(catalog, runner, locale=settings.locale, storage=storage)
-            watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
+            app = ConsoleApp(catalog, runner, locale=settings.locale, storage=storage, learning=learning)
+            # hot reload (strong ref); review cards follow each change
+            watcher = asyncio.create_task(catalog.watch(on_change=learning.lessons_changed), name="lesson-watcher")
             loop = asyncio.get_running_loop()
             with suppress(NotImplementedError, RuntimeError):  # not the main thread / not Unix
                 loop.add_signal_handler(signal.SIGINT, app.interrupt)
@@ -335,10 +345,14 @@ async def _discord(settings: Settings) -> int:
     except StorageError as exc:
         raise CommandError(" ".join(str(exc).split())) from None  # one line, names the file; exit 2
     try:
+        learning = build_learning(settings, storage, catalog)
+        await learning.reconcile()  # cards follow lesson edits made while corobot was stopped
+        await learning.prune()
         async with Runner(settings.runner.limits()) as runner:
-            watcher = asyncio.create_task(catalog.watch(), name="lesson-watcher")  # hot reload; strong ref
+            # hot reload (strong ref); review cards follow each change
+            watcher = asyncio.create_task(catalog.watch(on_change=learning.lessons_changed), name="lesson-watcher")
             try:
-                return await run_discord(settings, token, catalog, runner, storage)
+                return await run_discord(settings, token, catalog, runner, storage, learning=learning)
             finally:
                 watcher.cancel()
                 with suppress(asyncio.CancelledError):

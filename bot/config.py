@@ -14,12 +14,14 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.core.errors import ConfigError, LessonError
+from bot.core.review.cards import ScheduleSettings
+from bot.core.review.service import LearningSettings
 from bot.core.runner.limits import RunnerLimits
 from bot.core.yamlsource import describe_validation_error, load_yaml
 
@@ -90,6 +92,40 @@ class StorageSettings(_Section):
     busy_timeout: float = Field(default=5.0, gt=0, description="seconds a write waits for another's lock")
 
 
+Seconds = Annotated[float, Field(gt=0, description="seconds")]
+
+
+class ReviewSettings(_Section):
+    mastery: float = Field(default=0.8, gt=0, le=1, description="share of questions right for a lesson to be done")
+    desired_retention: float = Field(default=0.9, ge=0.7, le=0.97, description="FSRS: chance of recall when due")
+    learning_steps: list[Seconds] = Field(default_factory=lambda: [600.0], description="new cards answered wrong")
+    relearning_steps: list[Seconds] = Field(default_factory=lambda: [600.0], description="forgotten cards")
+    maximum_interval: int = Field(default=365, ge=1, description="days a card may wait at most")
+    fuzz: bool = Field(default=True, description="spread due dates a little (FSRS fuzzing)")
+    session_size: int = Field(default=10, ge=1, le=25, description="cards per review")
+    reminder_hour: int = Field(default=18, ge=0, le=23, description="local hour from which a daily reminder may go")
+    log_days: int | None = Field(default=365, ge=7, description="days the answer log is kept; null = until forget-me")
+    reminder_interval: float = Field(default=300.0, ge=1, description="seconds between checks for reminders to send")
+    reminder_spacing: float = Field(default=1.0, ge=0, description="seconds between two reminder messages")
+
+    def learning(self) -> LearningSettings:
+        """The core's settings (`bot.core.review.service.LearningSettings`) from these."""
+        schedule = ScheduleSettings(
+            desired_retention=self.desired_retention,
+            learning_steps=tuple(self.learning_steps),
+            relearning_steps=tuple(self.relearning_steps),
+            maximum_interval=self.maximum_interval,
+            fuzz=self.fuzz,
+        )
+        return LearningSettings(
+            mastery=self.mastery,
+            schedule=schedule,
+            session_size=self.session_size,
+            reminder_hour=self.reminder_hour,
+            log_days=self.log_days,
+        )
+
+
 class Settings(_Section):
     lessons_dir: Path = Path("lessons")
     data_dir: Path = Path("data")
@@ -98,6 +134,7 @@ class Settings(_Section):
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
 
 
 def discord_token(environ: Mapping[str, str] | None = None) -> str | None:

@@ -19,6 +19,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
+from bot.console.learning import ConsoleLearning
 from bot.console.ports import CatalogPort, RunnerPort, resolve, unknown_message
 from bot.console.quiz import CONSOLE_GUILD, CONSOLE_USER, ConsoleQuiz
 from bot.console.render import event_text, print_lesson, print_lessons, print_summary
@@ -26,6 +27,7 @@ from bot.core.errors import RunnerError, UnknownExample, UnknownLesson
 from bot.core.events import Event
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunHandle, RunRecord, record_run
+from bot.core.review.service import Learning
 from bot.core.storage import RunRecordRow, Storage
 from bot.locales import t
 from bot.locales.wording import error_text
@@ -33,6 +35,7 @@ from bot.locales.wording import error_text
 log = logging.getLogger(__name__)
 
 PROMPT = "corobot> "
+LEARNING_COMMANDS = {"review", "path", "streak", "timezone", "tz", "forget-me"}
 SHOWN_LOAD_ERRORS = 5
 
 
@@ -123,10 +126,12 @@ class ConsoleApp:
         locale: str | None = None,
         width: int = 60,
         storage: Storage | None = None,
+        learning: Learning | None = None,
     ) -> None:
         self.catalog = catalog
         self.runner = runner
         self.storage = storage
+        self.learning = learning
         self.console = console or Console()
         self.reader = LineReader(stdin or sys.stdin)
         self.locale = locale
@@ -197,6 +202,8 @@ class ConsoleApp:
             await self._progress()
         elif command == "reload":
             self._reload()
+        elif command in LEARNING_COMMANDS:
+            await self._learning_command(command, arg)
         else:
             self.console.print(Text(t(self.locale, "console.unknown_command", command=repr(command)), style="red"))
         return True
@@ -240,6 +247,27 @@ class ConsoleApp:
             row = RunRecordRow(CONSOLE_GUILD, CONSOLE_USER, lesson.id, example.id, str(done.status), done.elapsed)
             await self.storage.record_run(row)
             await self.storage.mark_lesson(CONSOLE_GUILD, CONSOLE_USER, lesson.id, completed=False)
+        if self.learning is not None and done is not None:
+            for finished in await self.learning.record_run(CONSOLE_GUILD, CONSOLE_USER):
+                done_text = t(self.locale, "console.review.lesson_done", lesson=finished)
+                self.console.print(Text(done_text, style="bold green"))
+
+    async def _learning_command(self, command: str, arg: str) -> None:
+        if self.learning is None:
+            self.console.print(Text(t(self.locale, "console.learning_unavailable"), style="yellow"))
+            return
+        quiz = ConsoleQuiz(self.console, self.reader.readline, self.runner, self.storage, self.locale, self.learning)
+        commands = ConsoleLearning(self.console, self.reader.readline, quiz, self.learning)
+        if command == "review":
+            await commands.review(arg)
+        elif command == "path":
+            await commands.path()
+        elif command == "streak":
+            await commands.streak()
+        elif command in {"timezone", "tz"}:
+            await commands.timezone(arg)
+        else:
+            await commands.forget_me()
 
     async def _quiz(self, arg: str) -> None:
         ref, _, count = arg.partition(" ")
@@ -249,7 +277,7 @@ class ConsoleApp:
         if count.strip() and not count.strip().isdigit():
             self.console.print(Text(t(self.locale, "console.quiz_count"), style="red"))
             return
-        quiz = ConsoleQuiz(self.console, self.reader.readline, self.runner, self.storage, self.locale)
+        quiz = ConsoleQuiz(self.console, self.reader.readline, self.runner, self.storage, self.locale, self.learning)
         await quiz.play(found[0], int(count) if count.strip() else None)
 
     async def _progress(self) -> None:

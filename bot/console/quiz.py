@@ -33,6 +33,8 @@ from bot.core.quiz import (
     parse_numbers,
 )
 from bot.core.record import record_run
+from bot.core.review.cards import quiz_outcomes
+from bot.core.review.service import Learning
 from bot.core.storage import AnswerRow, Storage
 from bot.core.timeline import format_offset
 from bot.locales import t
@@ -75,12 +77,14 @@ class ConsoleQuiz:
         runner: RunnerPort,
         storage: Storage | None,
         locale: str | None,
+        learning: Learning | None = None,
     ) -> None:
         self.console = console
         self.readline = readline
         self.runner = runner
         self.storage = storage
         self.locale = locale
+        self.learning = learning
 
     def say(self, msgid: str, style: str = "", **params: object) -> None:
         self.console.print(Text(t(self.locale, msgid, **params), style=style))
@@ -113,6 +117,8 @@ class ConsoleQuiz:
                 break
             reveal = game.close_current()
             await self._record(quiz_id, question, reveal, rnd.submissions[CONSOLE_USER].value)
+            if self.learning is not None:  # every answer becomes a review card
+                await self.learning.record_answers(CONSOLE_GUILD, lesson, question, quiz_outcomes(rnd, reveal))
             self._reveal(reveal)
             if question.example is not None:
                 await self._predict_then_run(lesson, question)

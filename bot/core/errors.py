@@ -181,3 +181,13 @@ class StorageConflict(StorageError):
     """A uniqueness rule refused the write, e.g. a second active study session in one channel."""
 
     message_id = "storage.conflict"
+
+
+class UnknownTimezone(CorobotError):
+    """A time zone name no zone database knows; `suggestions` are close ones (maybe none)."""
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        self.name = name
+        self.suggestions = suggestions
+        message_id = "review.unknown_timezone" if suggestions else "review.unknown_timezone_none"
+        super().__init__(message_id=message_id, params={"name": quoted(name), "suggestions": suggestions})

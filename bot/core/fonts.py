@@ -1,4 +1,4 @@
-"""Fonts for the images corobot draws (run timelines; the same discovery as the progress card).
+"""Fonts for the images corobot draws: the run timeline and the `/progress` card find theirs here.
 
 The font must draw Chinese (task names, lesson titles and labels may carry it): the first of `FONTS` that is
 installed — Debian's `fonts-wqy-microhei`, which `.ci/run` installs, or `fonts-noto-cjk` — never downloaded.

@@ -388,6 +388,14 @@ class QuizGame:
         self.revealed += 1
         return reveal
 
+    def forget(self, user_id: int) -> None:
+        """/forget-me: the member's answers, hints and scores leave the game (it goes on for the others)."""
+        for counter in (self.totals, self.answered, self.right):
+            counter.pop(user_id, None)
+        if self.current is not None:
+            self.current.submissions.pop(user_id, None)
+            self.current.hints_taken.pop(user_id, None)
+
     def scoreboard(self) -> list[tuple[int, int, int, int]]:
         """(user_id, points, right, answered), best first."""
         users = set(self.answered) | set(self.totals)

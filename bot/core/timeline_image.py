@@ -12,7 +12,8 @@ Discord's preview in the desktop client).
 `MAX_LANES`, each lane is reduced to one state per pixel column (difference arrays, never a loop over a
 segment's pixels), and at most one label fits per wait that is wide enough to hold it.  It takes ~10–40 ms
 of CPU: callers on an event loop run it in a thread (`asyncio.to_thread`).  Renders are serialised (one
-lock), so the cached font objects are never used by two threads at once.
+lock): with the GIL Pillow's font calls are atomic anyway, and on a free-threaded build a FreeType face must
+not be used by two threads at once.
 """
 
 from __future__ import annotations

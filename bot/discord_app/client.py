@@ -20,6 +20,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
+from bot.core.review.service import Learning
 from bot.core.runner import Runner
 from bot.core.storage import Storage
 from bot.discord_app.context import QuizTiming, Services
@@ -30,13 +31,15 @@ from bot.storage.sqlite import SqliteStorage
 
 log = logging.getLogger(__name__)
 
-# One extension per feature, in dependency order (study uses runs and quiz); `fallback` answers the rest.
+# One extension per feature, in dependency order (study uses runs and quiz, review uses quiz); `fallback`
+# answers the rest.
 EXTENSIONS = (
     "bot.discord_app.lessons",
     "bot.discord_app.runs",
     "bot.discord_app.quiz",
     "bot.discord_app.study",
     "bot.discord_app.progress",
+    "bot.discord_app.review",
     "bot.discord_app.admin",
     "bot.discord_app.fallback",
 )
@@ -58,6 +61,7 @@ class CorobotBot(commands.Bot):
         *,
         storage: Storage | None = None,
         quiz_timing: QuizTiming | None = None,
+        learning: Learning | None = None,
         shutdown_timeout: float = 5.0,
         features: Sequence[str] = EXTENSIONS,
         **options: Any,
@@ -66,6 +70,7 @@ class CorobotBot(commands.Bot):
         it); without one the bot keeps them in an in-memory database it owns, lost at exit."""
         intents = discord.Intents.none()
         intents.guilds = True
+        intents.dm_messages = True  # a reply "stop" to a review reminder (no message-content intent: DMs carry it)
         # corobot never joins voice: discord.py's start-up warnings about missing voice libraries are noise
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -84,6 +89,7 @@ class CorobotBot(commands.Bot):
             runner,
             storage if storage is not None else SqliteStorage(Path(":memory:")),
             timing=quiz_timing or QuizTiming(),
+            learning=learning,
             shutdown_grace=shutdown_timeout,
         )
         self.features = tuple(features)

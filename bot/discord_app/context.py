@@ -21,6 +21,7 @@ import discord
 
 from bot.config import Settings
 from bot.core.catalog import Catalog
+from bot.core.review.service import Learning
 from bot.core.runner import Runner
 from bot.core.storage import Storage
 
@@ -70,6 +71,7 @@ class Services:
     runner: Runner
     storage: Storage
     timing: QuizTiming = field(default_factory=QuizTiming)
+    learning: Learning | None = None  # spaced review and the path; the review feature builds one when None
     shutdown_grace: float = 5.0  # seconds running examples get to show "restarting" when the bot stops
     components: Components = field(default_factory=Components)
     _provided: dict[type, object] = field(default_factory=dict)

@@ -11,6 +11,7 @@ from bot.core.errors import DETAIL, CorobotError
 from bot.core.events import Finished
 from bot.core.lessons import Text
 from bot.core.record import OutputDifference
+from bot.core.review.path import Recommendation
 from bot.core.timeline import Legend
 from bot.locales import t
 
@@ -86,3 +87,24 @@ def legend(language: str) -> Legend:
         output=t(language, "timeline.output"),
         lifetime=t(language, "timeline.lifetime"),
     )
+
+
+def until(seconds: float, locale: str | None) -> str:
+    """How long until something, roughly: 'now', 'in 10 minutes', 'in 5 hours', 'in 3 days' (in `locale`)."""
+    for size, msgid in ((86400, "console.when.days"), (3600, "console.when.hours"), (60, "console.when.minutes")):
+        if seconds >= size:
+            return t(locale, msgid, count=round(seconds / size))
+    return t(locale, "console.when.now")
+
+
+def path_reasons(next_lesson: Recommendation, locale: str | None) -> str:
+    """Why a lesson is the next one on a learner's path: started, prerequisites done, the weakest topic."""
+    found = [t(locale, "path.reason.started")] if next_lesson.started else []
+    if next_lesson.prerequisites:
+        found.append(t(locale, "path.reason.prerequisites", lessons=", ".join(next_lesson.prerequisites)))
+    else:
+        found.append(t(locale, "path.reason.first"))
+    if next_lesson.weakest_topic is not None and next_lesson.topic_mastery is not None:
+        share = f"{next_lesson.topic_mastery:.0%}"
+        found.append(t(locale, "path.reason.weakest", topic=next_lesson.weakest_topic, share=share))
+    return "; ".join(found)

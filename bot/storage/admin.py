@@ -23,7 +23,7 @@ import aiosqlite
 
 from bot.core.errors import StorageConflict, StorageError, StorageSchemaError, StorageUnavailable
 from bot.storage.faults import sqlite_fault
-from bot.storage.migrations import LATEST, TABLES
+from bot.storage.migrations import IDENTITY_TABLES, LATEST, TABLES
 from bot.storage.postgres import PostgresStorage, postgres_fault
 from bot.storage.sql import SqlStorage
 
@@ -110,10 +110,12 @@ async def copy_to_postgres(
                         operation, target.target, f"{table}: {copied} rows in the target, {counts[table]} in the source"
                     )
                 report.rows[table] = copied
-            # runs.id values came with the rows: the identity continues after the largest
-            await con.execute(
-                "SELECT setval(pg_get_serial_sequence('runs', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM runs"
-            )
+            # the ids came with the rows: each identity continues after the largest
+            for table in IDENTITY_TABLES:
+                await con.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) "
+                    f"FROM {table}"
+                )
     except sqlite3.Error as exc:
         raise sqlite_fault(exc, operation, source) from None
     except StorageError:

@@ -102,9 +102,102 @@ MIGRATIONS: list[Migration] = [
     CREATE INDEX runs_example ON runs (lesson_id, example_id)
     """,
     ),
+    Migration(
+        "spaced review: questions, each learner's cards and answer log; lessons done; activity for streaks; "
+        "learners' time zones, reminders, recap channels",
+        """
+    CREATE TABLE review_questions (
+        id {id},
+        lesson_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        retired INTEGER NOT NULL DEFAULT 0,
+        changed_at {float} NOT NULL
+    );
+    CREATE UNIQUE INDEX review_questions_key ON review_questions (lesson_id, question_id);
+    CREATE TABLE review_cards (
+        guild_id {snowflake} NOT NULL,
+        user_id {snowflake} NOT NULL,
+        question {snowflake} NOT NULL,
+        state INTEGER NOT NULL,
+        step INTEGER,
+        stability {float},
+        difficulty {float},
+        due {float} NOT NULL,
+        last_review {float},
+        reps INTEGER NOT NULL DEFAULT 0,
+        lapses INTEGER NOT NULL DEFAULT 0,
+        last_correct INTEGER,
+        PRIMARY KEY (guild_id, user_id, question)
+    );
+    CREATE INDEX review_cards_due ON review_cards (guild_id, user_id, due);
+    CREATE INDEX review_cards_question ON review_cards (question);
+    CREATE TABLE review_log (
+        id {id},
+        guild_id {snowflake} NOT NULL,
+        user_id {snowflake} NOT NULL,
+        question {snowflake} NOT NULL,
+        source TEXT NOT NULL,
+        correct INTEGER NOT NULL,
+        rating INTEGER NOT NULL,
+        seconds {float},
+        at {float} NOT NULL
+    );
+    CREATE INDEX review_log_guild ON review_log (guild_id, at);
+    CREATE INDEX review_log_user ON review_log (user_id);
+    CREATE TABLE lessons_done (
+        guild_id {snowflake} NOT NULL,
+        user_id {snowflake} NOT NULL,
+        lesson_id TEXT NOT NULL,
+        done_at {float} NOT NULL,
+        PRIMARY KEY (guild_id, user_id, lesson_id)
+    );
+    CREATE INDEX lessons_done_guild ON lessons_done (guild_id, done_at);
+    CREATE TABLE activity (
+        user_id {snowflake} NOT NULL,
+        guild_id {snowflake} NOT NULL,
+        slot INTEGER NOT NULL,
+        PRIMARY KEY (user_id, guild_id, slot)
+    );
+    CREATE TABLE learners (
+        user_id {snowflake} PRIMARY KEY,
+        timezone TEXT NOT NULL,
+        updated_at {float} NOT NULL
+    );
+    CREATE TABLE reminders (
+        guild_id {snowflake} NOT NULL,
+        user_id {snowflake} NOT NULL,
+        enabled INTEGER NOT NULL,
+        changed_at {float} NOT NULL,
+        last_sent {float},
+        PRIMARY KEY (guild_id, user_id)
+    );
+    CREATE INDEX reminders_enabled ON reminders (enabled);
+    CREATE TABLE recap_channels (
+        guild_id {snowflake} PRIMARY KEY,
+        channel_id {snowflake} NOT NULL,
+        last_posted {float}
+    )
+    """,
+    ),
 ]
 
 LATEST = len(MIGRATIONS)
 
 # every table the migrations create, in an order that copies respect (no foreign keys today)
-TABLES: tuple[str, ...] = ("runs", "lesson_progress", "quizzes", "answers", "sessions")
+TABLES: tuple[str, ...] = (
+    *("runs", "lesson_progress", "quizzes", "answers", "sessions"),
+    *("review_questions", "review_cards", "review_log", "lessons_done", "activity", "learners", "reminders"),
+    "recap_channels",
+)
+# tables whose id is an identity column in PostgreSQL (a copy sets each one's sequence past its largest id)
+IDENTITY_TABLES: tuple[str, ...] = ("runs", "review_questions", "review_log")
+
+# Privacy: what `forget_user` (/forget-me) deletes.  Every table is in exactly one of these three groups
+# (tests/storage/test_forget.py checks it against the schema, so a new table can't be forgotten silently).
+USER_TABLES: tuple[str, ...] = (  # rows keyed by user_id: deleted
+    *("runs", "lesson_progress", "answers"),
+    *("review_cards", "review_log", "lessons_done", "activity", "learners", "reminders"),
+)
+STATE_TABLES: tuple[str, ...] = ("quizzes", "sessions")  # JSON state naming members: scrubbed, or deleted once ended
+SHARED_TABLES: tuple[str, ...] = ("review_questions", "recap_channels")  # about lessons and servers, never a person

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import suppress
 from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
@@ -28,6 +29,7 @@ from bot.core.errors import (
 )
 from bot.storage.faults import redact
 from bot.storage.migrations import MIGRATIONS, VERSION_TABLE, VERSION_TABLE_DDL, Dialect
+from bot.storage.primitives import Tx
 from bot.storage.sql import Row, SqlStorage
 
 log = logging.getLogger(__name__)
@@ -164,7 +166,8 @@ class PostgresStorage(SqlStorage):
                 try:
                     return await action(con)
                 except BROKEN:
-                    con.terminate()  # asyncpg may otherwise hand the dead connection out again
+                    with suppress(asyncpg.InterfaceError):  # a connection lost inside a transaction is released
+                        con.terminate()  # asyncpg may otherwise hand the dead connection out again
                     await self.pool.expire_connections()  # the server restarted? then so must the others
                     raise
         except DRIVER_ERRORS as exc:
@@ -190,3 +193,30 @@ class PostgresStorage(SqlStorage):
             return [tuple(row) for row in await con.fetch(numbered(sql), *params)]
 
         return await self._run(operation, fetch)
+
+    async def _atomic(self, operation: str, work: Callable[[Tx], Awaitable[T]]) -> T:
+        async def atomic(con: Connection) -> T:
+            async with con.transaction():
+                return await work(_PostgresTx(con))
+
+        result = await self._run(operation, atomic)
+        self._recovered()
+        return result
+
+
+class _PostgresTx:
+    """`bot.storage.primitives.Tx` on a pooled connection inside a transaction."""
+
+    def __init__(self, con: Connection) -> None:
+        self._con = con
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        status = await self._con.execute(numbered(sql), *params)  # e.g. "DELETE 3", "INSERT 0 1"
+        count = status.rsplit(" ", 1)[-1]
+        return int(count) if count.isdigit() else 0
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._con.executemany(numbered(sql), rows)
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return [tuple(row) for row in await self._con.fetch(numbered(sql), *params)]

@@ -12,22 +12,24 @@ from __future__ import annotations
 import json
 import logging
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from abc import abstractmethod
 from typing import Any
 
 from bot.core.errors import StorageConflict, StorageError, StorageSchemaError
 from bot.core.storage import AnswerRow, Period, Progress, RunRecordRow
 from bot.storage.migrations import LATEST, TABLES, Dialect
+from bot.storage.primitives import Row, Tx
+from bot.storage.review import ReviewQueries
 
+__all__ = ["Row", "SqlStorage"]
 log = logging.getLogger(__name__)
 
 _PERIOD_SECONDS = {"week": 7 * 86400, "month": 30 * 86400}
-Row = Sequence[Any]
 
 
-class SqlStorage(ABC):
-    """Implements `bot.core.storage.Storage` on top of `_write`, `_write_many`, `_fetch` and `_migrate`."""
+class SqlStorage(ReviewQueries):
+    """Implements `bot.core.storage.Storage` on top of `_write`, `_write_many`, `_fetch`, `_atomic` (see
+    `bot.storage.primitives`) and `migrate`; the spaced-review queries are in `bot.storage.review`."""
 
     dialect: Dialect
 
@@ -44,17 +46,6 @@ class SqlStorage(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
-
-    @abstractmethod
-    async def _write(self, operation: str, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one statement in its own transaction."""
-
-    @abstractmethod
-    async def _write_many(self, operation: str, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement once per row, all in one transaction."""
-
-    @abstractmethod
-    async def _fetch(self, operation: str, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
     @abstractmethod
     async def schema_version(self) -> int: ...
@@ -103,12 +94,17 @@ class SqlStorage(ABC):
     # -- runs and progress -------------------------------------------------------------------------------
 
     async def record_run(self, row: RunRecordRow) -> None:
-        await self._write(
-            "record a run",
-            "INSERT INTO runs (guild_id, user_id, lesson_id, example_id, status, elapsed, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (row.guild_id, row.user_id, row.lesson_id, row.example_id, row.status, row.elapsed, time.time()),
-        )
+        now = time.time()
+
+        async def write(tx: Tx) -> None:
+            await tx.execute(
+                "INSERT INTO runs (guild_id, user_id, lesson_id, example_id, status, elapsed, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row.guild_id, row.user_id, row.lesson_id, row.example_id, row.status, row.elapsed, now),
+            )
+            await self._note_activity(tx, row.user_id, row.guild_id, now)
+
+        await self._atomic("record a run", write)
 
     async def mark_lesson(self, guild_id: int, user_id: int, lesson_id: str, *, completed: bool) -> None:
         now = time.time()
@@ -201,13 +197,16 @@ class SqlStorage(ABC):
     # -- answers -----------------------------------------------------------------------------------------
 
     async def record_answer(self, guild_id: int, row: AnswerRow) -> None:
-        await self._write(
-            "record an answer",
-            "INSERT INTO answers (quiz_id, question_id, user_id, guild_id, answer, at, changes) "
-            "VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (quiz_id, question_id, user_id) DO UPDATE SET "
-            "answer = excluded.answer, at = excluded.at, changes = answers.changes + 1",
-            (row.quiz_id, row.question_id, row.user_id, guild_id, json.dumps(row.answer), row.at),
-        )
+        async def write(tx: Tx) -> None:
+            await tx.execute(
+                "INSERT INTO answers (quiz_id, question_id, user_id, guild_id, answer, at, changes) "
+                "VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (quiz_id, question_id, user_id) DO UPDATE SET "
+                "answer = excluded.answer, at = excluded.at, changes = answers.changes + 1",
+                (row.quiz_id, row.question_id, row.user_id, guild_id, json.dumps(row.answer), row.at),
+            )
+            await self._note_activity(tx, row.user_id, guild_id, row.at)
+
+        await self._atomic("record an answer", write)
 
     async def score_answers(self, quiz_id: str, question_id: str, scores: dict[int, tuple[bool, int]]) -> None:
         await self._write_many(

@@ -18,19 +18,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from bot.core.errors import StorageCorrupt, StorageError, StorageUnavailable
 from bot.storage.faults import sqlite_fault
 from bot.storage.migrations import MIGRATIONS, Dialect
+from bot.storage.primitives import Tx
 from bot.storage.sql import Row, SqlStorage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 OPEN_HINT = (
     "Check that the file is a corobot database and that the data folder is writable; the file was left untouched"
@@ -137,7 +139,31 @@ class SqliteStorage(SqlStorage):
         async with self._failures(operation), self.db.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
+    async def _atomic(self, operation: str, work: Callable[[Tx], Awaitable[T]]) -> T:
+        async with self._failures(operation), self._transaction() as db:
+            result = await work(_SqliteTx(db))
+        self._recovered()
+        return result
+
     def _fault(self, exc: BaseException, operation: str) -> StorageError:
         if isinstance(exc, ValueError):  # aiosqlite: the connection was closed under us
             return StorageUnavailable(operation, self.target, f"the connection is closed ({exc})")
         return sqlite_fault(exc, operation, self.path)
+
+
+class _SqliteTx:
+    """`bot.storage.primitives.Tx` on the connection, inside `SqliteStorage._transaction`."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._db.execute(sql, params) as cur:
+            return cur.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._db.executemany(sql, rows)
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._db.execute(sql, params) as cur:
+            return list(await cur.fetchall())

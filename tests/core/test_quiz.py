@@ -239,3 +239,22 @@ def test_every_question_has_one_way_to_be_answered_and_one_list_of_what_it_offer
     ]
     assert offered(pick) == ["1 s", "2 s", "3 s"] and offered(multi)[0] == "gather"
     assert sorted(offered(order)) == ["Hello", "World"] and offered(time_q) == offered(word) == []
+
+
+def test_forget_takes_a_member_out_of_a_running_game() -> None:
+    g = game()
+    rnd = g.next_question(now=100.0)
+    rnd.answer(1, "1 s", now=101.0)
+    rnd.answer(2, "1 s", now=102.0)
+    g.close_current()
+    rnd = g.next_question(now=200.0)
+    rnd.answer(1, ["gather"], now=201.0)
+    rnd.hints_taken[1] = {0}
+    rnd.answer(2, ["gather", "create_task"], now=202.0)
+    g.forget(1)
+    assert 1 not in rnd.submissions and 1 not in rnd.hints_taken
+    assert 1 not in g.totals and 1 not in g.answered and 1 not in g.right
+    assert [row[0] for row in g.scoreboard()] == [2]
+    assert [s.user_id for s in g.close_current().scores] == [2]  # the game goes on for the others
+    state = g.to_state()
+    assert "1" not in state["totals"] and all(sub[0] != 1 for sub in state["current"]["submissions"])

@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import re
 import textwrap
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.config import DiscordSettings, RateLimit, RunnerSettings, Settings
 from bot.core.catalog import Catalog
+from bot.core.review.service import Learning
 from bot.core.runner import Runner
 from bot.discord_app.client import CorobotBot
 from bot.discord_app.context import QuizTiming
@@ -104,7 +106,10 @@ LESSONS: dict[str, str] = {
 
 
 # Every slash command the bot registers, sorted.
-COMMANDS = ["help", "leaderboard", "lesson", "lessons", "progress", "quiz", "reload", "run", "stop", "study"]
+COMMANDS = [
+    *("forget-me", "help", "leaderboard", "lesson", "lessons", "path", "progress", "quiz", "recap", "reload"),
+    *("reminders", "review", "run", "stop", "study", "timezone"),
+]
 
 QUIZ_LESSON = """
     id: tasks
@@ -240,18 +245,23 @@ class QuizEnv:
     timing: QuizTiming
     bot: CorobotBot | None = None
     storage: SqliteStorage | None = None
+    clock: Callable[[], float] | None = None  # the review feature's clock (default: the real one)
+    learning: Learning | None = None
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     async def start_bot(self) -> CorobotBot:
         """A new bot instance (a new process, as far as the bot knows) over the same database and emulator."""
         self.storage = SqliteStorage(self.db_path)
         await self.storage.open()
+        review = self.settings.review.learning()
+        self.learning = Learning(self.storage, self.catalog, review, clock=self.clock or time.time)
         self.bot = CorobotBot(
             self.settings,
             self.catalog,
             self.runner,
             storage=self.storage,
             quiz_timing=self.timing,
+            learning=self.learning,
             guild_ready_timeout=0.05,
         )
         self._stack = contextlib.AsyncExitStack()
@@ -310,7 +320,12 @@ def custom_id(message: FakeMessage, prefix: str) -> str:
 
 @contextlib.asynccontextmanager
 async def quiz_env(
-    tmp_path: Path, *, window: float = 2.0, gap: float = 0.2, **overrides: Any
+    tmp_path: Path,
+    *,
+    window: float = 2.0,
+    gap: float = 0.2,
+    clock: Callable[[], float] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[QuizEnv]:
     """A running bot over the test lessons plus the quiz lesson `tasks`, with a SQLite file it can restart over;
     every question's answer window is `window` seconds, and `gap` seconds separate a reveal from the next."""
@@ -319,7 +334,7 @@ async def quiz_env(
     async with emulated(tmp_path, **overrides) as parts:
         timing = QuizTiming(question_timeout=window, gap=gap)
         database = parts.settings.data_dir / "corobot.sqlite3"
-        env = QuizEnv(parts.fd, parts.runner, parts.catalog, parts.settings, database, timing)
+        env = QuizEnv(parts.fd, parts.runner, parts.catalog, parts.settings, database, timing, clock=clock)
         await env.start_bot()
         try:
             yield env

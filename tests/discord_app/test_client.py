@@ -13,7 +13,7 @@ from bot.core.catalog import Catalog
 from bot.discord_app.client import EXTENSIONS, CorobotBot
 from tests.discord_app.env import COMMANDS
 
-COGS = ["Admin", "Fallback", "Lessons", "Progress", "Quiz", "Runs", "Study"]
+COGS = ["Admin", "Fallback", "Lessons", "Progress", "Quiz", "Review", "Runs", "Study"]
 
 
 async def unconnected_bot(tmp_path: Path, monkeypatch) -> CorobotBot:

@@ -39,7 +39,10 @@ World:
     ``permissions_of(user) -> int``. The bot has a managed role (send, embed, attach, threads, manage
     messages); interactions carry ``app_permissions`` and ``member.permissions`` computed from roles.
     ``await say(user, content, channel_id=None)`` — a user posts a message (MESSAGE_CREATE; content is
-    blanked without the message_content intent, as on Discord).
+    blanked without the message_content intent, as on Discord; a direct message keeps it and needs the
+    direct_messages intent). ``world.open_dm(user) -> FakeChannel`` — the bot's direct message channel with
+    ``user`` (what ``POST /users/@me/channels`` opens; a click there has no guild, the user instead of a
+    member). ``world.remove_member(user)`` — the user leaves: ``GET /guilds/{g}/members/{u}`` answers 404.
 
 Interactions (each dispatches INTERACTION_CREATE and, unless ``wait=False``, waits for the callback):
     ``await slash(user, name, options=None, *, subcommand=None, channel=None) -> FakeInteraction``

@@ -77,6 +77,11 @@ class Interactions:
             "attachment_size_limit": w.attachment_size_limit,
             "data": data,
         }
+        if channel.is_dm:  # a component in a direct message: no guild, the user instead of a member
+            for key in ("guild_id", "guild", "member", "guild_locale"):
+                payload.pop(key)
+            payload.update(user=user.user_payload(), context=1, authorizing_integration_owners={"1": str(user.id)})
+            del payload["channel"]["permissions"]
         if message is not None:
             payload["message"] = w.message_payload(message)
         ix = FakeInteraction(

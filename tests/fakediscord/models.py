@@ -172,17 +172,25 @@ class FakeUser:
 class FakeChannel:
     id: int
     name: str
-    guild_id: int
-    type: int = 0  # 0 text, 11 public thread, 12 private thread
+    guild_id: int | None  # None: a direct message channel
+    type: int = 0  # 0 text, 1 direct message, 11 public thread, 12 private thread
     parent_id: int | None = None
     owner_id: int | None = None
     position: int = 0
+    recipient: FakeUser | None = None  # a direct message channel's other end
 
     @property
     def is_thread(self) -> bool:
         return self.type in (10, 11, 12)
 
+    @property
+    def is_dm(self) -> bool:
+        return self.type == 1
+
     def to_payload(self) -> Json:
+        if self.recipient is not None:
+            recipients = [self.recipient.user_payload()]
+            return {"id": str(self.id), "type": 1, "recipients": recipients, "last_message_id": None, "flags": 0}
         payload: Json = {
             "id": str(self.id),
             "type": self.type,
@@ -249,7 +257,7 @@ class FakeMessage:
 
     id: int
     channel_id: int
-    guild_id: int
+    guild_id: int | None  # None in a direct message channel
     author: FakeUser
     content: str = ""
     embeds: list[Json] = field(default_factory=list)
@@ -323,7 +331,6 @@ class FakeMessage:
         payload: Json = {
             "id": str(self.id),
             "channel_id": str(self.channel_id),
-            "guild_id": str(self.guild_id),
             "author": self.author.user_payload(),
             "content": self.content,
             "timestamp": self.timestamp,
@@ -339,6 +346,8 @@ class FakeMessage:
             "type": 19 if self.message_reference else 0,
             "flags": self.flags,
         }
+        if self.guild_id is not None:
+            payload["guild_id"] = str(self.guild_id)
         if self.webhook_id is not None:
             payload["webhook_id"] = str(self.webhook_id)
         if self.application_id is not None:

@@ -62,6 +62,7 @@ class RestApi:
     def routes(self) -> list[Route]:
         return [
             route("GET", "/users/@me", self.get_me),
+            route("POST", "/users/@me/channels", self.open_dm),
             route("GET", "/oauth2/applications/@me", self.get_application),
             route("GET", "/applications/@me", self.get_application),
             route("GET", "/gateway", self.get_gateway, bot_auth=False),
@@ -206,6 +207,12 @@ class RestApi:
     async def get_guild_channels(self, call: Call) -> Result:
         self._guild(call)
         return 200, [c.to_payload() for c in self.world.channels.values() if not c.is_thread]
+
+    async def open_dm(self, call: Call) -> Result:
+        user = self.world.users.get(int(call.body().get("recipient_id", 0)))
+        if user is None:
+            raise ApiError(400, 50007, "Cannot send messages to this user")
+        return 200, self.world.open_dm(user).to_payload()
 
     async def get_member(self, call: Call) -> Result:
         self._guild(call)

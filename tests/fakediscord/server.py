@@ -168,7 +168,8 @@ class FakeDiscord(UserActions):
 
     async def _dispatch(self, event: str, data: Json) -> int:
         intents = self.world.intents
-        if event.startswith("MESSAGE_") and not intents & (1 << 9):
+        direct = event.startswith("MESSAGE_") and "guild_id" not in data
+        if event.startswith("MESSAGE_") and not intents & (1 << (12 if direct else 9)):  # DIRECT_/GUILD_MESSAGES
             return 0
         if event.startswith("GUILD_MEMBER_") and not intents & (1 << 1):
             return 0

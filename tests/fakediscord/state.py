@@ -135,6 +135,20 @@ class World:
         self.messages_by_channel[channel.id] = []
         return channel
 
+    def open_dm(self, user: FakeUser) -> FakeChannel:
+        """The direct message channel between the bot and `user` (made on first use, as Discord does)."""
+        for channel in self.channels.values():
+            if channel.recipient is user:
+                return channel
+        channel = FakeChannel(id=self.ids.next(), name="", guild_id=None, type=1, recipient=user)
+        self.channels[channel.id] = channel
+        self.messages_by_channel[channel.id] = []
+        return channel
+
+    def remove_member(self, user: FakeUser) -> None:
+        """`user` leaves the guild: member look-ups answer 404 Unknown Member from now on."""
+        self.users.pop(user.id, None)
+
     def channel(self, channel_id: int) -> FakeChannel:
         try:
             return self.channels[channel_id]
@@ -228,8 +242,8 @@ class World:
         return msg
 
     def new_message(self, channel_id: int, author: FakeUser, **fields: Any) -> FakeMessage:
-        self.channel(channel_id)
-        msg = FakeMessage(id=self.ids.next(), channel_id=channel_id, guild_id=self.guild_id, author=author, **fields)
+        guild_id = self.channel(channel_id).guild_id
+        msg = FakeMessage(id=self.ids.next(), channel_id=channel_id, guild_id=guild_id, author=author, **fields)
         self.messages_by_channel[channel_id].append(msg)
         self.messages_by_id[msg.id] = msg
         return msg
@@ -311,8 +325,8 @@ class World:
     async def create_message(
         self, channel_id: int, author: FakeUser, body: Json, files: list[RecordedFile], **fields: Any
     ) -> FakeMessage:
-        self.channel(channel_id)
-        probe = FakeMessage(id=0, channel_id=channel_id, guild_id=self.guild_id, author=author, **fields)
+        guild_id = self.channel(channel_id).guild_id
+        probe = FakeMessage(id=0, channel_id=channel_id, guild_id=guild_id, author=author, **fields)
         self.apply_body(probe, body, files, creating=True)  # validate before allocating an id
         msg = self.new_message(channel_id, author, **fields)
         msg.content, msg.embeds, msg.components = probe.content, probe.embeds, probe.components
@@ -345,6 +359,8 @@ class World:
 
     def gateway_message(self, msg: FakeMessage) -> Json:
         payload = self.message_payload(msg)
+        if msg.guild_id is None:  # a direct message: no member, and its content reaches the bot without the intent
+            return payload
         payload["member"] = {k: v for k, v in msg.author.member_payload().items() if k != "user"}
         privileged = self.intents & (1 << 15)
         bot_id = self.bot_user.id

@@ -95,9 +95,9 @@ async def test_copy_refuses_a_target_with_rows_unless_told(sqlite_url: str, pg_u
         await target.record_answer(9, AnswerRow("other", "q", 1, "z", at=1.0))
         with pytest.raises(StorageConflict, match=r"already holds rows .*answers 1"):
             await admin.copy_to_postgres(sqlite_path(sqlite_url), pg_url)
-        assert await target.row_counts() == {**dict.fromkeys(TABLES, 0), "answers": 1}  # untouched
+        assert await target.row_counts() == {**dict.fromkeys(TABLES, 0), "answers": 1, "activity": 1}  # untouched
         report = await admin.copy_to_postgres(sqlite_path(sqlite_url), pg_url, replace=True)
-        assert report.replaced == 1 and await target.row_counts() == await source.row_counts() == report.rows
+        assert report.replaced == 2 and await target.row_counts() == await source.row_counts() == report.rows
     finally:
         await source.close()
         await target.close()

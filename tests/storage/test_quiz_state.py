@@ -37,7 +37,7 @@ async def test_quiz_state_survives_a_reopen(storage_url: str) -> None:
 
     store = storage_for(storage_url)
     await store.open()
-    assert await store.schema_version() == len(MIGRATIONS) == 2
+    assert await store.schema_version() == len(MIGRATIONS) >= 2
     [(quiz_id, guild, channel, state)] = await store.active_quizzes()
     await store.close()
     back = QuizGame.from_state(state["game"], "demo", list(LESSON.quiz))

@@ -29,7 +29,16 @@ import discord
 from bot.core.catalog import Catalog
 from bot.core.errors import CorobotError, RunnerError
 from bot.core.lessons import Lesson, Question
-from bot.core.quiz import AnswerValue, QuizError, QuizGame, Reveal, Submission, WindowClosed, coerce_answer
+from bot.core.quiz import (
+    AnswerValue,
+    QuestionRound,
+    QuizError,
+    QuizGame,
+    Reveal,
+    Submission,
+    WindowClosed,
+    coerce_answer,
+)
 from bot.core.record import record_run
 from bot.core.runner import Runner
 from bot.core.sessions import StudySession
@@ -43,6 +52,9 @@ from bot.discord_app.quiz.texts import closed_card, question_card, reveal_text, 
 log = logging.getLogger(__name__)
 
 Controls = Callable[["LiveQuiz"], discord.ui.View | None]  # the answer controls of a quiz's open question
+# what another feature does when a question is revealed (review cards) or a quiz ends (a review's next lessons)
+RevealHook = Callable[["LiveQuiz", QuestionRound, Reveal], Awaitable[None]]
+FinishHook = Callable[["LiveQuiz"], Awaitable[bool]]  # True: it took care of the ending (no scoreboard)
 
 
 @dataclass(eq=False)
@@ -56,6 +68,7 @@ class LiveQuiz:
     owner: int
     session: StudySession | None = None
     solo: bool = False
+    review: bool = False  # a /review: the questions are due review cards; no points, no lesson progress
     message_id: int | None = None  # the current question's message (group quizzes)
     interaction: Interaction | None = None  # solo: the latest interaction, to send ephemeral follow-ups
     save: Callable[[], Awaitable[None]] | None = None  # session quizzes: persist the session instead
@@ -74,6 +87,7 @@ class LiveQuiz:
             "owner": self.owner,
             "locale": self.locale,
             "solo": self.solo,
+            "review": self.review,
             "message": self.message_id,
             "game": self.game.to_state(),
         }
@@ -102,6 +116,8 @@ class QuizService:
         self.live: dict[str, LiveQuiz] = {}
         self.by_channel: dict[int, str] = {}  # standalone group quizzes: one per channel
         self.tasks = OwnedTasks()  # one driver per quiz (keyed by its id), and background saves
+        self.on_reveal: list[RevealHook] = []  # other features' hooks, called after each reveal is scored
+        self.on_finish: list[FinishHook] = []
 
     # -- starting ------------------------------------------------------------------------------------------
 
@@ -273,12 +289,17 @@ class QuizService:
             await live.writes.wait()
             rnd.closed = False
             reveal = live.game.close_current()
-            scores = {s.user_id: (s.correct, s.total) for s in reveal.scores}
+            scores = {s.user_id: (s.correct, 0 if live.review else s.total) for s in reveal.scores}
             try:
                 await self.storage.score_answers(live.id, rnd.question.id, scores)
             except Exception:
                 log.exception("quiz %s: could not score question %s", live.id, rnd.question.id)
             await self.persist(live)
+            for hook in self.on_reveal:
+                try:
+                    await hook(live, rnd, reveal)
+                except Exception:
+                    log.exception("quiz %s: a reveal hook failed", live.id)
         number = (live.number, len(live.game.questions))
         if live.message_id is not None and not live.solo:
             await self._close_message(live, live.message_id, rnd.question, number)
@@ -322,8 +343,17 @@ class QuizService:
             log.warning("quiz %s: could not show the real run: %s", live.id, exc)
 
     async def _finish(self, live: LiveQuiz) -> None:
-        await self._send(live, scoreboard_text(live.game.scoreboard(), live.locale))
+        handled = False
+        for hook in self.on_finish:
+            try:
+                handled = await hook(live) or handled
+            except Exception:
+                log.exception("quiz %s: a finish hook failed", live.id)
+        if not handled:
+            await self._send(live, scoreboard_text(live.game.scoreboard(), live.locale))
         await self._end(live)
+        if live.review:
+            return
         everyone = len(live.game.questions)
         for user_id, _points, _right, answered in live.game.scoreboard():
             try:
@@ -374,7 +404,8 @@ class QuizService:
             raise QuizError("quiz.questions_changed")
         game = QuizGame.from_state(state["game"], lesson.id, questions)
         locale, owner = str(state.get("locale", "en")), int(state.get("owner", 0))
-        live = LiveQuiz(quiz_id, guild_id, channel_id, lesson, game, locale, owner, solo=bool(state.get("solo")))
+        solo, review = bool(state.get("solo")), bool(state.get("review"))
+        live = LiveQuiz(quiz_id, guild_id, channel_id, lesson, game, locale, owner, solo=solo, review=review)
         live.message_id = state.get("message")
         return live
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.config import DiscordSettings
 from bot.core.catalog import Catalog
@@ -27,6 +27,8 @@ from bot.discord_app.runs.message import RunView
 from bot.discord_app.runs.stream import Controls, RunStream, RunTicket
 
 log = logging.getLogger(__name__)
+
+RunHook = Callable[[int, int], Awaitable[object]]  # (guild, member) after their run was stored
 
 
 class RateLimiter:
@@ -59,6 +61,7 @@ class RunService:
     def __init__(
         self, catalog: Catalog, runner: Runner, settings: DiscordSettings, storage: Storage, controls: Controls
     ) -> None:
+        self.on_recorded: list[RunHook] = []  # other features' hooks (guild, member) after a run is stored
         self.catalog = catalog
         self.runner = runner
         self.settings = settings
@@ -106,6 +109,11 @@ class RunService:
                     guild_id, ticket.owner, ticket.lesson_id, ticket.example_id, str(finished.status), finished.elapsed
                 )
                 await self.storage.record_run(row)
+                for hook in self.on_recorded:
+                    try:
+                        await hook(guild_id, ticket.owner)
+                    except Exception:
+                        log.exception("run %s: a hook failed", ticket.run_id)
         except Exception:
             log.exception("run %s: streaming failed", ticket.run_id)
         finally:
