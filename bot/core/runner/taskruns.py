@@ -149,13 +149,7 @@ class TaskRuns:
     def new_segment(self, state: TaskState, start: float) -> None:
         """`state`'s task runs again after a wait longer than `gap`: close its segment, open another."""
         wait = start - state.end
-        if state.open:
-            state.open = False
-            if not self.capped:
-                self.closed.extend((state.tid, state.start, state.end, state.busy, state.line))
-                self.count += 1
-                if self.count >= MAX_SEGMENTS or len(self.closed) >= 5 * SEGMENT_BATCH:
-                    self.flush()
+        self.close(state)
         # The await's line only for a wait a drawing could label: one at least LABEL_SHARE of the run so far
         # (the run only gets longer), so a switch-heavy program does not pay for it at every step.
         if state.end > -1e17 and wait >= LABEL_MIN and wait >= (start - self.t0) * LABEL_SHARE:
