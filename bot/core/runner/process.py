@@ -409,14 +409,16 @@ class RunProcess:
         """Run segments: five little-endian float64 each (task id, start, end, busy, the wait's line), base64;
         times are the child's `perf_counter` readings, made relative to the program's start here."""
         encoded, t0 = msg.get("b"), self.outcome.t0
+        if self._capped:  # nothing more is kept: not even decoded
+            return None
         if type(encoded) is not str or len(encoded) > SEGMENT_TEXT or t0 is None:
             return self._warn("malformed seg message")
         try:
             values = array.array("d", base64.b64decode(encoded, validate=True))
         except ValueError:  # bad base64, or not a whole number of float64
             return self._warn("malformed seg message")
-        if len(values) % 5 or self._capped:
-            return None if self._capped else self._warn("malformed seg message")
+        if len(values) % 5:
+            return self._warn("malformed seg message")
         if sys.byteorder != "little":
             values.byteswap()
         limit = max(0.0, self._now())
