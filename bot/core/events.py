@@ -70,7 +70,7 @@ class LoopBlocked:
     type: Literal["loop_blocked"] = field(default="loop_blocked", init=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs ~4x, and a run has thousands
 class RunSegment:
     """A stretch in which one task ran: from `start` to `end` it held the loop for `busy` seconds (steps of one
     task less than a fraction of a millisecond apart are merged into one segment).  Before `start` the task was

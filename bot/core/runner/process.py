@@ -422,25 +422,46 @@ class RunProcess:
         if sys.byteorder != "little":
             values.byteswap()
         limit = max(0.0, self._now())
+        high, room = limit + CLOCK_SLACK, MAX_SEGMENTS - self._segments
         segments: list[RunSegment] = []
-        for at in range(0, len(values), 5):
-            if self._segments >= MAX_SEGMENTS:
+        columns = (values[0::5], values[1::5], values[2::5], values[3::5], values[4::5])
+        for task_id, start, end, busy, line in zip(*columns, strict=True):
+            if len(segments) >= room:
                 break
-            task_id, start, end, busy, line = values[at : at + 5]
-            if not all(map(math.isfinite, (task_id, start, end, busy, line))) or not 0 < task_id < 2**31:
-                self._warn("impossible run segment")
-                continue
-            start, end = self._clamped(start - t0, limit), self._clamped(end - t0, limit)
-            if end < start or not task_id.is_integer() or not line.is_integer():
-                self._warn("impossible run segment")
-                continue
-            wait_line = m.optional_line(int(line)) if 0 < line < 2**31 else None
-            segments.append(RunSegment(int(task_id), start, end, min(max(busy, 0.0), end - start), wait_line))
-            self._segments += 1
+            start -= t0
+            end -= t0
+            # one chain of comparisons for the usual case (NaN fails every one, infinities the bounds)
+            if not (0 < task_id < 2**31 and task_id == int(task_id) and -CLOCK_SLACK <= start <= end <= high):
+                segment = self._odd_segment(task_id, start, end, limit)
+                if segment is None:
+                    continue
+                start, end = segment
+            start, end = max(start, 0.0), min(end, limit)
+            if not busy >= 0.0:  # NaN too
+                busy = 0.0
+            elif busy > end - start:
+                busy = end - start
+            wait_line = int(line) if 0 < line <= 10**7 and line == int(line) else None
+            segments.append(RunSegment(int(task_id), start, end, busy, wait_line))
+        self._segments += len(segments)
         if segments:
             self.emit(TaskRuns(segments=tuple(segments), t=max(s.end for s in segments)))
         if self._segments >= MAX_SEGMENTS:
             self._cap(segments[-1].end if segments else None)
+
+    def _odd_segment(self, task_id: float, start: float, end: float, limit: float) -> tuple[float, float] | None:
+        """A segment the quick check refused: clamped and distrusted when its times lie outside the run, None
+        (and a warning) when it is not a segment at all."""
+        if not (math.isfinite(task_id) and 0 < task_id < 2**31 and task_id.is_integer()):
+            self._warn("impossible run segment")
+            return None
+        if not (math.isfinite(start) and math.isfinite(end)):
+            self._distrust("a run segment at a time that is not a number")
+            return 0.0, limit
+        if end < start:
+            self._warn("impossible run segment")
+            return None
+        return self._clamped(start, limit), self._clamped(end, limit)
 
     def _park(self, msg: dict[str, Any]) -> None:
         """Tasks suspended for a while: (task id, the await's line, since when in microseconds) each."""
