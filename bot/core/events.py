@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 
 class Status(StrEnum):
@@ -70,11 +70,13 @@ class LoopBlocked:
     type: Literal["loop_blocked"] = field(default="loop_blocked", init=False)
 
 
-@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs ~4x, and a run has thousands
-class RunSegment:
+class RunSegment(NamedTuple):
     """A stretch in which one task ran: from `start` to `end` it held the loop for `busy` seconds (steps of one
-    task less than a fraction of a millisecond apart are merged into one segment).  Before `start` the task was
-    suspended at the `await` on the program's `wait_line` (None: its first step, or an await outside it)."""
+    task less than a millisecond apart are merged into one segment).  Before `start` the task was suspended at
+    the `await` on the program's `wait_line` (None: its first step, a short wait, or an await outside it).
+
+    A named tuple, not a dataclass: a run may have 20,000, and tuples of plain values are not followed by the
+    garbage collector (so a burst of segments does not make the bot's next full collection longer)."""
 
     task_id: int
     start: float
@@ -133,4 +135,6 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     kind = data.pop("type")
     if isinstance(event, Finished):
         data["status"] = str(event.status)
+    elif isinstance(event, TaskRuns):
+        data["segments"] = [segment._asdict() for segment in event.segments]
     return {"type": kind, **data}
