@@ -10,6 +10,8 @@ clamped by the parent to what it observed of the run; when the child's times dis
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, NamedTuple
@@ -73,10 +75,7 @@ class LoopBlocked:
 class RunSegment(NamedTuple):
     """A stretch in which one task ran: from `start` to `end` it held the loop for `busy` seconds (steps of one
     task less than a millisecond apart are merged into one segment).  Before `start` the task was suspended at
-    the `await` on the program's `wait_line` (None: its first step, a short wait, or an await outside it).
-
-    A named tuple, not a dataclass: a run may have 20,000, and tuples of plain values are not followed by the
-    garbage collector (so a burst of segments does not make the bot's next full collection longer)."""
+    the `await` on the program's `wait_line` (None: its first step, a short wait, or an await outside it)."""
 
     task_id: int
     start: float
@@ -85,13 +84,32 @@ class RunSegment(NamedTuple):
     wait_line: int | None = None
 
 
+_SEGMENT = struct.Struct("<5d")
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRuns:
-    """A batch of run segments (sent by the program's process every quarter second and when it ends)."""
+    """A batch of run segments (sent by the program's process every quarter second and when it ends).
 
-    segments: tuple[RunSegment, ...]
+    Kept packed (five little-endian float64 per segment, a wait line of 0 meaning none) and unpacked into
+    `RunSegment`s when read: a run may have 20,000 segments, and that many objects surviving in the bot would
+    weigh on every later full collection of the garbage collector; bytes are not followed by it."""
+
+    packed: bytes
     t: float  # the end of the batch's latest segment
     type: Literal["task_runs"] = field(default="task_runs", init=False)
+
+    @classmethod
+    def of(cls, segments: Iterable[RunSegment], t: float) -> TaskRuns:
+        packed = b"".join(_SEGMENT.pack(s.task_id, s.start, s.end, s.busy, s.wait_line or 0) for s in segments)
+        return cls(packed, t)
+
+    @property
+    def segments(self) -> tuple[RunSegment, ...]:
+        return tuple(
+            RunSegment(int(task), start, end, busy, int(line) or None)
+            for task, start, end, busy, line in _SEGMENT.iter_unpack(self.packed)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,5 +154,6 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     if isinstance(event, Finished):
         data["status"] = str(event.status)
     elif isinstance(event, TaskRuns):
+        del data["packed"]
         data["segments"] = [segment._asdict() for segment in event.segments]
     return {"type": kind, **data}

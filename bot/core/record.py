@@ -128,7 +128,7 @@ class RunRecord:
         self.lines: list[Line] = []
         self.tasks: list[TaskEvent] = []
         self.blocked: list[LoopBlocked] = []
-        self.segments: list[RunSegment] = []  # who ran when (the runner bounds how many)
+        self.runs: list[TaskRuns] = []  # who ran when, packed (the runner bounds how many)
         self.parked: list[TaskParked] = []
         self.runs_capped: RunsCapped | None = None
         self.finished: Finished | None = None
@@ -151,7 +151,7 @@ class RunRecord:
         elif isinstance(event, LoopBlocked):
             self.blocked.append(event)
         elif isinstance(event, TaskRuns):
-            self.segments.extend(event.segments)
+            self.runs.append(event)
         elif isinstance(event, TaskParked):
             self.parked.append(event)
         elif isinstance(event, RunsCapped):
@@ -167,6 +167,11 @@ class RunRecord:
                 return
             self.finished = event
             self.queue_position = None
+
+    @property
+    def segments(self) -> list[RunSegment]:
+        """Every run segment so far, unpacked (a new list each time)."""
+        return [segment for batch in self.runs for segment in batch.segments]
 
     @property
     def done(self) -> bool:

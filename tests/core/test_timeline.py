@@ -249,7 +249,7 @@ def _measured(*segments: RunSegment, blocks: tuple[LoopBlocked, ...] = (), cappe
         Started(),
         TaskEvent("main", "created", 0.0, 1),
         TaskEvent("worker", "created", 0.2, 2),
-        TaskRuns(segments, 1.0),
+        TaskRuns.of(segments, 1.0),
         *blocks,
         TaskEvent("worker", "done", 0.8, 2),
         TaskEvent("main", "done", 1.0, 1),

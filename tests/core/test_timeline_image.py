@@ -151,7 +151,7 @@ def _many(count: int, t: float = 1.0) -> list[Event]:
         events.append(TaskEvent(f"task-{i}", "created", 0.0, i + 1))
         segments.append(RunSegment(i + 1, 0.0, t * 0.01, t * 0.01, None))
         segments.append(RunSegment(i + 1, t * 0.5, t * 0.6, t * 0.1, 3))
-    events.append(TaskRuns(tuple(segments), t))
+    events.append(TaskRuns.of(segments, t))
     events += [TaskEvent(f"task-{i}", "done", t, i + 1) for i in range(count)]
     return [*events, Finished(Status.OK, t)]
 
@@ -169,7 +169,7 @@ def test_drawing_costs_what_it_draws_whatever_the_times(t: float) -> None:
         Started(),
         TaskEvent("main", "created", 0.0, 1),
         TaskEvent("main", "done", t, 1),
-        TaskRuns((RunSegment(1, 0.0, t, t, 2), RunSegment(1, t, t, 0.0, 10**7)), t),
+        TaskRuns.of((RunSegment(1, 0.0, t, t, 2), RunSegment(1, t, t, 0.0, 10**7)), t),
         LoopBlocked(duration=t, t=t, line=3),
         Output("stdout", "x", t),
         Finished(Status.OK, t),

@@ -36,7 +36,6 @@ from bot.core.events import (
     LoopBlocked,
     Output,
     RunsCapped,
-    RunSegment,
     Stream,
     TaskEvent,
     TaskParked,
@@ -423,10 +422,10 @@ class RunProcess:
             values.byteswap()
         limit = max(0.0, self._now())
         high, room = limit + CLOCK_SLACK, MAX_SEGMENTS - self._segments
-        segments: list[RunSegment] = []
+        kept = array.array("d")  # the checked segments, packed as TaskRuns keeps them
         columns = (values[0::5], values[1::5], values[2::5], values[3::5], values[4::5])
         for task_id, start, end, busy, line in zip(*columns, strict=True):
-            if len(segments) >= room:
+            if len(kept) >= 5 * room:
                 break
             start -= t0
             end -= t0
@@ -441,13 +440,16 @@ class RunProcess:
                 busy = 0.0
             elif busy > end - start:
                 busy = end - start
-            wait_line = int(line) if 0 < line <= 10**7 and line == int(line) else None
-            segments.append(RunSegment(int(task_id), start, end, busy, wait_line))
-        self._segments += len(segments)
-        if segments:
-            self.emit(TaskRuns(segments=tuple(segments), t=max(s.end for s in segments)))
+            wait_line = line if 0 < line <= 10**7 and line == int(line) else 0.0
+            kept.extend((task_id, start, end, busy, wait_line))
+        self._segments += len(kept) // 5
+        last = max(kept[2::5]) if kept else None
+        if last is not None:
+            if sys.byteorder != "little":
+                kept.byteswap()
+            self.emit(TaskRuns(kept.tobytes(), t=last))
         if self._segments >= MAX_SEGMENTS:
-            self._cap(segments[-1].end if segments else None)
+            self._cap(last)
 
     def _odd_segment(self, task_id: float, start: float, end: float, limit: float) -> tuple[float, float] | None:
         """A segment the quick check refused: clamped and distrusted when its times lie outside the run, None
