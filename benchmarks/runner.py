@@ -1,6 +1,10 @@
 """Runner figures: warm-worker start vs a fresh interpreter, and 1/50/200 concurrent two-task runs.
 
-    python -m benchmarks.runner [--sandbox auto|off] [--samples 40] [--no-layers] [--burst-layers]
+    python -m benchmarks.runner [--sandbox auto|off] [--samples 40] [--no-layers] [--burst-layers] [--no-versions]
+
+The warm start is also measured on every interpreter the runner found (`runner.pythons: auto`: the bot's own,
+pyenv's, python3.N on PATH), each with its own warm worker in the same containment, against a fresh start of
+that interpreter.
 
 It also prices each isolation layer (cgroup per run, private namespaces, seccomp): the warm start with each
 switched off in turn (`--no-layers` skips that); `--burst-layers` repeats the 200-run burst with all three off.
@@ -23,7 +27,7 @@ from pathlib import Path
 from bot.config import RunnerSettings
 from bot.core.events import Finished, Output
 from bot.core.runner import Runner, RunnerLimits
-from bot.core.runner.limits import Mode
+from bot.core.runner.limits import Mode, Pythons
 from bot.core.runner.sandbox import UID_BLOCK
 
 log = logging.getLogger(__name__)
@@ -53,12 +57,12 @@ def pct(values: list[float], q: float) -> float:
 GAP = 0.02  # idle time between samples (a bot's runs are not back to back; the worker re-arms its spare)
 
 
-async def warm_first_output(runner: Runner, samples: int, gap: float = GAP) -> list[float]:
+async def warm_first_output(runner: Runner, samples: int, gap: float = GAP, python: str | None = None) -> list[float]:
     times = []
     for _ in range(samples):
         await asyncio.sleep(gap)
         start = time.perf_counter()
-        run = runner.run("print('x')")
+        run = runner.run("print('x')", python=python)
         async for event in run:
             if isinstance(event, Output):
                 times.append(time.perf_counter() - start)
@@ -66,13 +70,13 @@ async def warm_first_output(runner: Runner, samples: int, gap: float = GAP) -> l
     return times
 
 
-async def fresh_first_output(samples: int) -> list[float]:
+async def fresh_first_output(samples: int, python: str = sys.executable) -> list[float]:
     times = []
     for _ in range(samples):
         await asyncio.sleep(GAP)
         start = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-I", "-u", "-c", "print('x')", stdout=asyncio.subprocess.PIPE
+            python, "-I", "-u", "-c", "print('x')", stdout=asyncio.subprocess.PIPE
         )
         assert proc.stdout is not None
         await proc.stdout.readline()
@@ -179,10 +183,32 @@ LAYERS: list[tuple[str, Layers]] = [
 ]
 
 
-def limits(args: argparse.Namespace, layers: Layers = Layers()) -> RunnerLimits:
-    """The runner's limits as a service builds them (`settings.runner.limits()`), with `layers` switched."""
+def limits(args: argparse.Namespace, layers: Layers = Layers(), pythons: Pythons = ()) -> RunnerLimits:
+    """The runner's limits as a service builds them (`settings.runner.limits()`), with `layers` switched and the
+    interpreters given (default: the bot's own only)."""
     settings = RunnerSettings(sandbox=args.sandbox, max_concurrent=200, queue_size=200, per_user=1000)
-    return replace(settings.limits(), cgroups=layers.cgroups, namespaces=layers.namespaces, seccomp=layers.seccomp)
+    base = replace(settings.limits(), cgroups=layers.cgroups, namespaces=layers.namespaces, seccomp=layers.seccomp)
+    return replace(base, pythons=pythons)
+
+
+async def per_version(runner: Runner, samples: int) -> None:
+    """The warm start on each interpreter's worker (same containment), and a fresh start of that interpreter."""
+    pythons = runner.pythons
+    print(f"\nwarm start per Python version (ms; {GAP * 1000:.0f} ms idle / back to back)")
+    print(f"  {'python':12s} {'median':>7s} {'p90':>7s} {'b2b med':>8s} {'fresh med':>10s}  speed-up")
+    for version in pythons.versions:
+        await warm_first_output(runner, 5, python=version)  # warm-up
+        warm = await warm_first_output(runner, samples, python=version)
+        burst = await warm_first_output(runner, samples, gap=0.0, python=version)
+        fresh = await fresh_first_output(samples, runner.workers.engine(version).python.executable)
+        median = statistics.median(warm)
+        print(
+            f"  {pythons.release(version):12s} {median * 1000:7.2f} {pct(warm, 0.9) * 1000:7.2f} "
+            f"{statistics.median(burst) * 1000:8.2f} {statistics.median(fresh) * 1000:10.2f}"
+            f"  {statistics.median(fresh) / median:7.1f}x"
+        )
+    for missing in pythons.unavailable:
+        print(f"  {missing.name:12s} unavailable: {missing.reason}")
 
 
 async def layer_costs(args: argparse.Namespace) -> None:
@@ -215,12 +241,15 @@ async def main() -> None:
         "--layers", action=argparse.BooleanOptionalAction, default=True, help="price each isolation layer (warm start)"
     )
     parser.add_argument("--burst-layers", action="store_true", help="also run the 200 burst with no layers")
+    parser.add_argument(
+        "--versions", action=argparse.BooleanOptionalAction, default=True, help="warm start on every Python found"
+    )
     parser.add_argument("--memory-of-uids", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_of_uids is not None:
         print(*children_memory(args.memory_of_uids))
         return
-    async with Runner(limits(args)) as runner:
+    async with Runner(limits(args, pythons="auto" if args.versions else ())) as runner:
         print(f"runner: {runner.describe()}  python {sys.version.split()[0]}")
         await warm_first_output(runner, 5)  # warm-up
         warm = await warm_first_output(runner, args.samples)
@@ -234,6 +263,8 @@ async def main() -> None:
         ):
             print(f"  {label:40s} {statistics.median(values) * 1000:7.2f} {pct(values, 0.9) * 1000:7.2f}")
         print(f"  speed-up (fresh / warm){statistics.median(fresh) / statistics.median(warm):24.1f}x")
+        if args.versions:
+            await per_version(runner, args.samples)
         print("\nconcurrent two-task runs (ideal: both lines at +1.000 s)")
         await bursts(runner)
     if args.burst_layers:

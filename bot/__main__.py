@@ -5,10 +5,10 @@ a front-end.  Nothing else in the package builds shared resources.
 
     corobot [--config PATH] [--lessons DIR] [--locale L] [--log-level LEVEL] COMMAND
       console                                  interactive terminal (default without DISCORD_TOKEN)
-      run LESSON[/EXAMPLE] [--json] [--width N] [--timeline-png FILE]
+      run LESSON[/EXAMPLE] [--json] [--width N] [--python 3.12] [--timeline-png FILE]
                                                run one example; exit 0 only when it ends ok
       lessons list [--json]                    lessons in prerequisite order with their example ids
-      lessons check [DIR] [--require-locales en,zh-CN]
+      lessons check [DIR] [--require-locales en,zh-CN] [--require-pythons 3.11,3.12,3.13]
       lessons schema [--output PATH]
       discord                                  the Discord bot (default when DISCORD_TOKEN is set)
       db migrate | db copy --to URL [--replace] | db backup FILE [--force]
@@ -31,9 +31,11 @@ from rich.console import Console
 
 from bot.config import Settings, discord_token, load_settings
 from bot.console import ConsoleApp, show_run
+from bot.console.compare import show_comparison
 from bot.console.ports import resolve, unknown_message
 from bot.core.catalog import Catalog
 from bot.core.check import check_lessons
+from bot.core.compare import record_comparison, versions_for
 from bot.core.errors import ConfigError, CorobotError, StorageError, UnknownExample, UnknownLesson
 from bot.core.events import Event, Status, event_to_dict
 from bot.core.lessons import Example, Lesson
@@ -43,6 +45,7 @@ from bot.core.runner import Runner
 from bot.core.schema import write_schema
 from bot.core.timeline import format_seconds
 from bot.core.timeline_image import render_png
+from bot.core.versions import normalize, version_tuple
 from bot.locales import language_of
 from bot.locales.wording import failure_text, legend
 from bot.storage.faults import redact
@@ -88,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("ref", metavar="LESSON_ID[/EXAMPLE_ID]", help="a lesson id, optionally /example id")
     run.add_argument("--json", action="store_true", help="one JSON object per event per line")
     run.add_argument("--width", type=int, default=60, help="timeline width in columns (default 60)")
+    run.add_argument(
+        "--python",
+        metavar="VERSION",
+        help="the Python version to run on, e.g. 3.12 (default: corobot's own; a version comparison runs on each)",
+    )
     run.add_argument("--timeline-png", type=Path, metavar="FILE", help="also write the run's timeline as a PNG image")
     lessons = commands.add_parser("lessons", parents=[common], help="list, check or describe lessons")
     lesson_commands = lessons.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
@@ -97,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("dir", nargs="?", type=Path, help="lessons folder (default: the configured one)")
     check.add_argument(
         "--require-locales", default="", metavar="LOCALES", help="comma-separated, e.g. en,zh-CN: texts must have them"
+    )
+    check.add_argument(
+        "--require-pythons",
+        default="",
+        metavar="VERSIONS",
+        help="comma-separated, e.g. 3.11,3.12,3.13: fail unless the runner has each (CI: no version silently skipped)",
     )
     schema = lesson_commands.add_parser("schema", parents=[common], help="write the lesson JSON schema")
     schema.add_argument("--output", type=Path, default=DEFAULT_SCHEMA, help=f"default: {DEFAULT_SCHEMA}")
@@ -235,18 +249,25 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     catalog = _catalog(settings.lessons_dir, cache_dir=lesson_cache_dir(settings))
     lesson, example = _resolve(catalog, args.ref, settings.locale)
-    if not lesson.supported():
-        raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {sys.version.split()[0]}")
     async with Runner(settings.runner.limits()) as runner:
+        versions = versions_for(example, runner.pythons, args.python)
+        for version in versions:
+            if not lesson.supported(version_tuple(version)):
+                release = runner.pythons.release(version)
+                raise CommandError(f"{lesson.id} needs Python {lesson.requires_python}; this is {release}")
+        console = Console(highlight=False)
+        if len(versions) > 1:
+            return await _compare(args, settings, runner, lesson, example, versions, console)
         if args.json:
 
             def emit(event: Event) -> None:
                 print(json.dumps(event_to_dict(event), ensure_ascii=False), flush=True)
 
-            record = await record_run(runner, example, on_event=emit)
+            record = await record_run(runner, example, python=versions[0], on_event=emit)
         else:
-            console = Console(highlight=False)
-            record = await show_run(console, runner, lesson, example, settings.locale, width=args.width)
+            record = await show_run(
+                console, runner, lesson, example, settings.locale, width=args.width, python=versions[0]
+            )
     if args.timeline_png is not None:
         write_timeline_png(args.timeline_png, record, lesson, example, settings.locale)
     return 0 if record.status == Status.OK else 1
@@ -264,6 +285,31 @@ def write_timeline_png(path: Path, record: RunRecord, lesson: Lesson, example: E
         path.write_bytes(png)
     except OSError as exc:
         raise CommandError(f"cannot write the timeline image to {path}: {exc.strerror or exc}") from None
+
+
+async def _compare(
+    args: argparse.Namespace,
+    settings: Settings,
+    runner: Runner,
+    lesson: Lesson,
+    example: Example,
+    versions: list[str],
+    console: Console,
+) -> int:
+    """A version comparison: exit 0 only when every run ends ok.  With --json each event carries `python`."""
+    if args.json:
+
+        def emit(version: str, event: Event) -> None:
+            print(json.dumps({**event_to_dict(event), "python": version}, ensure_ascii=False), flush=True)
+
+        comparison = await record_comparison(runner, example, versions, on_event=emit)
+    else:
+        locale, width = settings.locale, args.width
+        comparison = await show_comparison(console, runner, lesson, example, versions, locale, width=width)
+    if args.timeline_png is not None:
+        print("corobot: --timeline-png draws one run: add --python VERSION to pick it", file=sys.stderr)
+    overall = comparison.overall()
+    return 0 if overall is not None and overall.status == Status.OK else 1
 
 
 def _cmd_lessons(args: argparse.Namespace, settings: Settings) -> int:
@@ -311,10 +357,18 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     # check_lessons loads it and reports every error itself
     catalog = _catalog(root, load=False, cache_dir=lesson_cache_dir(settings))
     locales = [part.strip() for part in args.require_locales.split(",") if part.strip()]
+    required = [part.strip() for part in args.require_pythons.split(",") if part.strip()]
     async with Runner(settings.runner.limits()) as runner:
+        pythons = runner.pythons
+        print(f"runner: {pythons.describe()}", flush=True)
+        reasons = {u.name: u.reason for u in pythons.unavailable}
+        missing = [v for v in required if normalize(v) not in pythons]
+        for version in missing:
+            why = reasons.get(normalize(version) or version, "not found (pyenv versions, python3.N on PATH)")
+            print(f"FAIL  python {version} is required (--require-pythons) but unavailable: {why}", flush=True)
         describe = functools.partial(failure_text, locale=settings.locale)
-        summary = await check_lessons(catalog, runner, require_locales=locales, describe=describe)
-    return summary.exit_code
+        summary = await check_lessons(catalog, runner, require_locales=locales, describe=describe, pythons=pythons)
+    return 1 if missing else summary.exit_code
 
 
 def _lessons_schema(args: argparse.Namespace, settings: Settings) -> int:

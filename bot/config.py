@@ -16,14 +16,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
 from bot.core.errors import ConfigError, LessonError
 from bot.core.review.cards import ScheduleSettings
 from bot.core.review.service import LearningSettings
 from bot.core.runner.limits import RunnerLimits
-from bot.core.yamlsource import describe_validation_error, load_yaml
+from bot.core.versions import normalize
+from bot.core.yamlsource import describe_validation_error, load_yaml, rule_error
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +60,29 @@ class RunnerSettings(_Section):
     cgroups: Literal["off", "auto", "required"] = Field(
         default="auto", description="a cgroup per run (v2 or v1, as root or delegated); auto = when possible"
     )
+    pythons: Literal["auto"] | list[str] = Field(
+        default="auto",
+        description="Python interpreters to run examples on besides corobot's own: versions (3.12) or paths; "
+        "auto = every CPython >= 3.11 found (pyenv, python3.N on PATH); missing ones are listed as unavailable",
+    )
+
+    @field_validator("pythons")
+    @classmethod
+    def _interpreters(cls, value: Literal["auto"] | list[str]) -> Literal["auto"] | list[str]:
+        for index, entry in enumerate(value if isinstance(value, list) else ()):
+            if normalize(entry) is None and not entry.startswith("/"):
+                reason = f"{entry!r} is neither a version (3.12) nor the absolute path of an interpreter"
+                raise rule_error(reason, str(index))
+        return value
 
     def concurrency(self) -> int:
         return self.max_concurrent or 8 * (os.cpu_count() or 1)
 
     def limits(self) -> RunnerLimits:
         """The plain values the runner is built from."""
-        values = self.model_dump(exclude={"max_concurrent"})
-        return RunnerLimits(max_concurrent=self.concurrency(), **values)
+        values = self.model_dump(exclude={"max_concurrent", "pythons"})
+        pythons = self.pythons if self.pythons == "auto" else tuple(self.pythons)
+        return RunnerLimits(max_concurrent=self.concurrency(), pythons=pythons, **values)
 
 
 class RateLimit(_Section):

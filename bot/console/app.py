@@ -19,16 +19,19 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
+from bot.console.compare import show_comparison
 from bot.console.learning import ConsoleLearning
-from bot.console.ports import CatalogPort, RunnerPort, resolve, unknown_message
+from bot.console.ports import CatalogPort, RunnerPort, resolve, split_python, unknown_message
 from bot.console.quiz import CONSOLE_GUILD, CONSOLE_USER, ConsoleQuiz
 from bot.console.render import event_text, print_lesson, print_lessons, print_summary
+from bot.core.compare import RunGroup, versions_for
 from bot.core.errors import RunnerError, UnknownExample, UnknownLesson
 from bot.core.events import Event
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunHandle, RunRecord, record_run
 from bot.core.review.service import Learning
 from bot.core.storage import RunRecordRow, Storage
+from bot.core.versions import version_tuple
 from bot.locales import t
 from bot.locales.wording import error_text
 
@@ -89,16 +92,22 @@ async def show_run(
     width: int = 60,
     owner: int | None = None,
     on_start: Callable[[RunHandle], None] | None = None,
+    python: str | None = None,
 ) -> RunRecord:
-    """Run one example, printing each line live with its time, then the summary and timeline.
+    """Run one example (on the `python` version; None: the runner's default), printing each line live with its
+    time, then the summary and timeline.
 
-    Raises `RunnerError` (busy, queue full, shutting down) before anything is printed.
+    Raises `RunnerError` (busy, queue full, shutting down, no such Python) before anything is printed.
     """
+    pythons = runner.pythons
+    version = pythons.resolve(python)
 
     def started(handle: RunHandle) -> None:
         title = Text(f"▶ {lesson.id}/{example.id}", style="bold")
         if example.title is not None:
             title.append(f"  {example.title.get(locale)}", style="dim")
+        if len(pythons.versions) > 1 or version != pythons.default:
+            title.append("  " + t(locale, "compare.python", release=pythons.release(version)), style="cyan")
         console.print(title)
         if on_start is not None:
             on_start(handle)
@@ -108,8 +117,8 @@ async def show_run(
         if line is not None:
             console.print(line, soft_wrap=True)  # no inserted line breaks: pipes get the lines intact
 
-    record = await record_run(runner, example, owner=owner, on_start=started, on_event=show)
-    print_summary(console, record, example, locale, width=width)
+    record = await record_run(runner, example, owner=owner, python=version, on_start=started, on_event=show)
+    print_summary(console, record, example, locale, width=width, python=version)
     return record
 
 
@@ -136,7 +145,7 @@ class ConsoleApp:
         self.reader = LineReader(stdin or sys.stdin)
         self.locale = locale
         self.width = width
-        self._current: RunHandle | None = None
+        self._current: RunHandle | RunGroup | None = None
         self._stopping = False
 
     def interrupt(self) -> None:
@@ -224,25 +233,46 @@ class ConsoleApp:
             print_lesson(self.console, found[0], self.locale)
 
     async def _run(self, arg: str) -> None:
-        found = self._resolve(arg)
+        ref, python = split_python(arg)
+        found = self._resolve(ref)
         if found is None:
             return
         lesson, example = found
-        if not lesson.supported():
-            required, version = lesson.requires_python, sys.version.split()[0]
+        try:
+            versions = versions_for(example, self.runner.pythons, python)
+        except RunnerError as exc:
+            self.console.print(Text(error_text(exc, self.locale, repr), style="red"))
+            return
+        unsupported = next((v for v in versions if not lesson.supported(version_tuple(v))), None)
+        if unsupported is not None:
+            required, version = lesson.requires_python, self.runner.pythons.release(unsupported)
             text = t(self.locale, "console.unsupported", lesson=lesson.id, required=required, version=version)
             self.console.print(Text(text))
             return
         try:
-            record = await show_run(
-                self.console, self.runner, lesson, example, self.locale, width=self.width, on_start=self._started
-            )
+            if len(versions) > 1:
+                console, locale, width = self.console, self.locale, self.width
+                comparison = await show_comparison(
+                    console, self.runner, lesson, example, versions, locale, width=width, on_start=self._started
+                )
+                done = comparison.overall()
+            else:
+                record = await show_run(
+                    self.console,
+                    self.runner,
+                    lesson,
+                    example,
+                    self.locale,
+                    width=self.width,
+                    on_start=self._started,
+                    python=versions[0],
+                )
+                done = record.finished
         except RunnerError as exc:
             self.console.print(Text(error_text(exc, self.locale, repr), style="red"))
             return
         finally:
             self._current = None
-        done = record.finished
         if self.storage is not None and done is not None:
             row = RunRecordRow(CONSOLE_GUILD, CONSOLE_USER, lesson.id, example.id, str(done.status), done.elapsed)
             await self.storage.record_run(row)
@@ -300,7 +330,7 @@ class ConsoleApp:
         )
         self.console.print(text, markup=False, highlight=False)
 
-    def _started(self, handle: RunHandle) -> None:
+    def _started(self, handle: RunHandle | RunGroup) -> None:
         self._current = handle
 
     def _reload(self) -> None:

@@ -10,16 +10,15 @@ import difflib
 from collections.abc import Sequence
 from typing import Protocol
 
+from bot.core.compare import VersionsRunner
 from bot.core.errors import LessonError, UnknownExample, UnknownLesson
 from bot.core.lessons import Example, Lesson
-from bot.core.record import RunHandle
+from bot.core.versions import normalize
 from bot.locales import t
 
 
-class RunnerPort(Protocol):
-    def run(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
-    ) -> RunHandle: ...
+class RunnerPort(VersionsRunner, Protocol):
+    """Runs (one, or one per version for a comparison), the versions on offer, and a line about the runner."""
 
     def describe(self) -> str: ...
 
@@ -52,6 +51,20 @@ def split_ref(ref: str) -> tuple[str, str | None]:
     """`lesson/example` -> ("lesson", "example"); `lesson` -> ("lesson", None)."""
     lesson_id, _, example_id = ref.strip().partition("/")
     return lesson_id.strip(), (example_id.strip() or None)
+
+
+def split_python(arg: str) -> tuple[str, str | None]:
+    """`lesson/example --python 3.12`, `… python:3.12` or `… 3.12` -> ("lesson/example", "3.12"); without a
+    version -> (arg, None).  The version is as typed: the runner says whether it has it."""
+    words = arg.split()
+    for index, word in enumerate(words):
+        if word in {"--python", "-p"} and index + 1 < len(words):
+            return " ".join(words[:index] + words[index + 2 :]), words[index + 1]
+        if word.startswith(("--python=", "python:", "python=")):
+            return " ".join(words[:index] + words[index + 1 :]), word.split(":" if ":" in word else "=", 1)[1]
+    if len(words) > 1 and normalize(words[-1]) is not None:
+        return " ".join(words[:-1]), words[-1]
+    return arg, None
 
 
 def close_matches(word: str, candidates: Sequence[str], limit: int = 3) -> list[str]:

@@ -14,6 +14,7 @@ from rich.rule import Rule
 from rich.syntax import Syntax
 from rich.text import Text
 
+from bot.core.compare import expect_on
 from bot.core.events import Event, LoopBlocked, Output, Queued, Status
 from bot.core.lessons import Example, Lesson
 from bot.core.record import RunRecord, Verdict
@@ -169,11 +170,24 @@ def summary_lines(record: RunRecord, verdict: Verdict, locale: str | None) -> li
 
 
 def print_summary(
-    console: Console, record: RunRecord, example: Example | None, locale: str | None, *, width: int = 60
+    console: Console,
+    record: RunRecord,
+    example: Example | None,
+    locale: str | None,
+    *,
+    width: int = 60,
+    python: str | None = None,
 ) -> None:
-    """Status, total time, expected vs actual, warnings, the timeline and the trimmed traceback."""
+    """Status, total time, expected vs actual (on the `python` version the run had), warnings, the timeline and
+    the trimmed traceback."""
     console.print(Rule(style="dim"))
-    for text, style in summary_lines(record, record.verdict(example.expect if example else None), locale):
+    verdict = record.verdict(expect_on(example, python) if example else None)
+    print_summary_of(console, record, verdict, locale, width=width)
+
+
+def print_summary_of(console: Console, record: RunRecord, verdict: Verdict, locale: str | None, *, width: int) -> None:
+    """`print_summary` without its rule, for a given verdict."""
+    for text, style in summary_lines(record, verdict, locale):
         console.print(Text(strip_control(text), style=style))  # the error and quoted lines are the program's
     drawing_width = min(width, max(console.width, 24))  # fit narrow terminals
     timeline = strip_control(render_timeline(record, width=drawing_width, legend=legend(language_of(locale))))

@@ -8,11 +8,15 @@ Output is one line per item, in catalog order:
     SKIP  task-groups/basic  needs Python >=3.12 (this is 3.11)
     PASS  tasks-concurrency/quiz/how-long  predict_time: 1.0 s is the choice nearest the run's 1.003s
     FAIL  lessons/a.yaml:2:8: title is a plain string; give every language: en, zh-CN
+    PASS  timeouts/wait-for-task @3.12  1.002s
+    SKIP  timeouts/wait-for-task @3.14  Python 3.14 is not installed here
 
-and a summary line.  Under a failed example its run's text timeline (who ran, who waited) is drawn,
-indented, so an author sees at once whether the tasks overlapped as the lesson says.  Every example runs
-once; quiz questions that name an example (`predict_output`, `predict_time`) are checked against that same
-run.
+and a summary line.  Every example runs once; quiz questions that name an example (`predict_output`,
+`predict_time`) are checked against that same run.  Given the runner's `pythons`, an example that declares
+`versions` runs once on each of them installed here (its `expect.by_version` applied), the others are skipped
+by name, and a line per version totals the results; a question is checked against the run on the version a
+learner's run gets by default.  Under a failed example its run's text timeline (who ran, who waited)
+is drawn, indented, so an author sees at once whether the tasks overlapped as the lesson says.
 """
 
 from __future__ import annotations
@@ -21,16 +25,18 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
 from bot.core.catalog import Catalog
-from bot.core.errors import LessonError
+from bot.core.compare import expect_on
+from bot.core.errors import LessonError, RunnerError
 from bot.core.lessons import Example, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question, Text
 from bot.core.record import ExampleRunner, OutputDifference, RunRecord, compare_output, record_run
 from bot.core.timeline import render_timeline
+from bot.core.versions import Pythons, sort_versions, version_key, version_tuple
 from bot.core.yamlsource import Locator
 
 log = logging.getLogger(__name__)
@@ -45,14 +51,34 @@ class CheckSummary:
     failed: int = 0
     skipped: int = 0
     load_errors: int = 0
+    by_version: dict[str, list[int]] = field(default_factory=dict)  # version -> [passed, failed, skipped]
 
     @property
     def exit_code(self) -> int:
         return 0 if self.failed == 0 and self.load_errors == 0 else 1
 
+    def count(self, outcome: str, version: str | None = None) -> None:
+        """One more PASS / FAIL / SKIP (of a run on `version`, when known)."""
+        index = ("PASS", "FAIL", "SKIP").index(outcome)
+        if index == 0:
+            self.passed += 1
+        elif index == 1:
+            self.failed += 1
+        else:
+            self.skipped += 1
+        if version is not None:
+            self.by_version.setdefault(version, [0, 0, 0])[index] += 1
+
     def describe(self) -> str:
         errors = f"{self.load_errors} load error{'s' if self.load_errors != 1 else ''}"
         return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped, {errors}"
+
+    def describe_versions(self) -> str:
+        """`python 3.11: 170 passed, 0 failed, 0 skipped · python 3.12: …` (examples and questions run there)."""
+        return " · ".join(
+            f"python {version}: {passed} passed, {failed} failed, {skipped} skipped"
+            for version, (passed, failed, skipped) in sorted(self.by_version.items(), key=lambda i: version_key(i[0]))
+        )
 
 
 Outcome = RunRecord | str  # the run, or why there is none (the runner refused or failed)
@@ -63,11 +89,15 @@ def name_error(exc: BaseException) -> str:
 
 
 async def run_for_check(
-    runner: ExampleRunner, example: Example, describe: Callable[[BaseException], str] = name_error
+    runner: ExampleRunner,
+    example: Example,
+    describe: Callable[[BaseException], str] = name_error,
+    python: str | None = None,
 ) -> Outcome:
-    """Run `example` once; never raises (except on cancellation).  `describe` words a runner's refusal."""
+    """Run `example` once (on `python`; None: the default); never raises (except on cancellation).  `describe`
+    words a runner's refusal."""
     try:
-        record = await record_run(runner, example)
+        record = await record_run(runner, example, python=python)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -89,11 +119,12 @@ def describe_difference(diff: OutputDifference) -> str:
     return f"output line {diff.line}: expected {diff.expected!r}, got {diff.actual!r}"
 
 
-def example_problems(example: Example, outcome: Outcome) -> list[str]:
-    """Every way the run differs from the example's `expect` (status `ok` when nothing is expected)."""
+def example_problems(example: Example, outcome: Outcome, python: str | None = None) -> list[str]:
+    """Every way the run (on `python`) differs from the example's `expect` on that version (status `ok` when
+    nothing is expected)."""
     if isinstance(outcome, str):
         return [outcome]
-    verdict = outcome.verdict(example.expect)
+    verdict = outcome.verdict(expect_on(example, python))
     finished = outcome.finished
     assert finished is not None
     problems: list[str] = []
@@ -163,11 +194,35 @@ def locale_problems(lesson: Lesson, locator: Locator, locales: Sequence[str]) ->
     return problems
 
 
-def _skip_reason(lesson: Lesson) -> str | None:
-    if lesson.supported():
+def _skip_reason(lesson: Lesson, python: str | None = None) -> str | None:
+    """Why the lesson cannot run on `python` (None: this interpreter), if it cannot."""
+    if lesson.supported(version_tuple(python) if python is not None else (sys.version_info[0], sys.version_info[1])):
         return None
-    running = ".".join(str(part) for part in sys.version_info[:2])
+    running = python or ".".join(str(part) for part in sys.version_info[:2])
     return f"needs Python {lesson.requires_python} (this is {running})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Where one example runs: each version (None: the runner's default, no version known), the versions it
+    declares that are not installed, and the version its quiz questions are checked against."""
+
+    runs: list[str | None]
+    missing: list[str]
+    questions: str | None
+
+
+def _plan(example: Example, pythons: Pythons | None) -> _Plan:
+    if pythons is None:
+        return _Plan([None], [], None)
+    if not example.versions:
+        return _Plan([pythons.default], [], pythons.default)
+    here, missing = pythons.installed(example.versions)
+    try:
+        default: str | None = pythons.for_example(example.versions)
+    except RunnerError:
+        default = None
+    return _Plan(list(here), missing, default)
 
 
 async def check_lessons(
@@ -178,9 +233,11 @@ async def check_lessons(
     require_locales: Sequence[str] = (),
     concurrency: int = 4,
     describe: Callable[[BaseException], str] = name_error,
+    pythons: Pythons | None = None,
 ) -> CheckSummary:
     """Validate every lesson file and run every example; print one line per item and a summary.  `describe`
-    words what went wrong when the runner refuses or fails a run (the CLI passes the text catalog's)."""
+    words what went wrong when the runner refuses or fails a run (the CLI passes the text catalog's).  With the
+    runner's `pythons`, examples run on each version they declare that is installed (see the module doc)."""
     catalog.refresh()  # loads everything on a fresh catalog; picks up edits on a loaded one
     summary = CheckSummary()
     for error in catalog.errors:
@@ -196,62 +253,75 @@ async def check_lessons(
 
     gate = asyncio.Semaphore(max(concurrency, 1))
 
-    async def one(example: Example) -> Outcome:
+    async def one(example: Example, python: str | None) -> Outcome:
         async with gate:
-            return await run_for_check(runner, example, describe)
+            return await run_for_check(runner, example, describe, python)
 
-    runs: dict[tuple[str, str], asyncio.Task[Outcome]] = {}
+    runs: dict[tuple[str, str, str | None], asyncio.Task[Outcome]] = {}
     try:
         for lesson in lessons:
-            if _skip_reason(lesson) is None:
-                for example in lesson.examples:
-                    task = asyncio.create_task(one(example), name=f"check {lesson.id}/{example.id}")
-                    runs[lesson.id, example.id] = task
+            for example in lesson.examples:
+                for python in _plan(example, pythons).runs:
+                    if _skip_reason(lesson, python) is None:
+                        name = f"check {lesson.id}/{example.id}" + (f" @{python}" if python else "")
+                        runs[lesson.id, example.id, python] = asyncio.create_task(one(example, python), name=name)
         for lesson in lessons:
-            await _report_lesson(lesson, runs, out, summary)
+            await _report_lesson(lesson, runs, out, summary, pythons)
     finally:
         for task in runs.values():
             task.cancel()
         await asyncio.gather(*runs.values(), return_exceptions=True)
     out(summary.describe())
+    if pythons is not None and summary.by_version:
+        out(summary.describe_versions())
     return summary
 
 
 async def _report_lesson(
     lesson: Lesson,
-    runs: dict[tuple[str, str], asyncio.Task[Outcome]],
+    runs: dict[tuple[str, str, str | None], asyncio.Task[Outcome]],
     out: Callable[[str], None],
     summary: CheckSummary,
+    pythons: Pythons | None,
 ) -> None:
-    skip = _skip_reason(lesson)
-    results: dict[str, Outcome] = {}
+    results: dict[tuple[str, str | None], Outcome] = {}
+    plans = {example.id: _plan(example, pythons) for example in lesson.examples}
     for example in lesson.examples:
-        name = f"{lesson.id}/{example.id}"
-        if skip is not None:
-            out(f"SKIP  {name}  {skip}")
-            summary.skipped += 1
-            continue
-        outcome = results[example.id] = await runs[lesson.id, example.id]
-        problems = example_problems(example, outcome)
-        if problems or isinstance(outcome, str):
-            out(f"FAIL  {name}  {'; '.join(problems)}")
-            summary.failed += 1
-            if not isinstance(outcome, str) and (drawing := render_timeline(outcome, width=TIMELINE_WIDTH)):
-                out("\n".join(TIMELINE_INDENT + line for line in drawing.splitlines()))
-        else:
-            out(f"PASS  {name}  {outcome.elapsed or 0.0:.3f}s")
-            summary.passed += 1
+        plan = plans[example.id]
+        tagged = bool(example.versions) and pythons is not None  # name the version when the example has several
+        for python in plan.runs:
+            name = f"{lesson.id}/{example.id}" + (f" @{python}" if tagged else "")
+            skip = _skip_reason(lesson, python)
+            if skip is not None:
+                out(f"SKIP  {name}  {skip}")
+                summary.count("SKIP", python)
+                continue
+            outcome = results[example.id, python] = await runs[lesson.id, example.id, python]
+            problems = example_problems(example, outcome, python)
+            if problems or isinstance(outcome, str):
+                out(f"FAIL  {name}  {'; '.join(problems)}")
+                summary.count("FAIL", python)
+                if not isinstance(outcome, str) and (drawing := render_timeline(outcome, width=TIMELINE_WIDTH)):
+                    out("\n".join(TIMELINE_INDENT + line for line in drawing.splitlines()))
+            else:
+                out(f"PASS  {name}  {outcome.elapsed or 0.0:.3f}s")
+                summary.count("PASS", python)
+        for python in plan.missing:
+            out(f"SKIP  {lesson.id}/{example.id} @{python}  Python {python} is not installed here")
+            summary.count("SKIP", python)
     for question in lesson.quiz:
         if question.example is None or not isinstance(question, PredictOutputQuestion | PredictTimeQuestion):
             continue
         name = f"{lesson.id}/quiz/{question.id}"
-        if skip is not None:
+        python = plans[question.example].questions if question.example in plans else None
+        found = results.get((question.example, python))
+        if found is None:
+            source = lesson.example(question.example)
+            wanted = ", ".join(sort_versions(source.versions or [] if source is not None else []))
+            skip = _skip_reason(lesson, python) or f"its example runs on Python {wanted}, not installed here"
             out(f"SKIP  {name}  {skip}")
-            summary.skipped += 1
+            summary.count("SKIP", python)
             continue
-        ok, detail = question_problem(question, results[question.example])
+        ok, detail = question_problem(question, found)
         out(f"{'PASS' if ok else 'FAIL'}  {name}  {detail}")
-        if ok:
-            summary.passed += 1
-        else:
-            summary.failed += 1
+        summary.count("PASS" if ok else "FAIL", python)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationInfo, field_validator, model_validator
 
+from bot.core.versions import VERSION
 from bot.core.yamlsource import rule_error
 
 log = logging.getLogger(__name__)
@@ -79,13 +80,38 @@ class ElapsedExpect(_Strict):
         return abs(elapsed - self.seconds) <= self.tolerance
 
 
+ExpectStatus = Literal["ok", "error", "timeout"]
+
+
+class VersionExpect(_Strict):
+    """What differs on one Python version: each field given replaces the example's own `expect` field."""
+
+    output: list[str] | None = Field(default=None, description="stdout lines on this version, exact, in order")
+    elapsed: ElapsedExpect | None = None
+    status: ExpectStatus | None = Field(default=None, description="how the run ends on this version")
+    note: Text | None = Field(default=None, description="why this version differs")
+
+
 class Expect(_Strict):
     output: list[str] | None = Field(default=None, description="stdout lines, exact, in order")
     elapsed: ElapsedExpect | None = None
-    status: Literal["ok", "error", "timeout"] = Field(
+    status: ExpectStatus = Field(
         default="ok", description="how the run should end (a lesson may show an error on purpose)"
     )
     note: Text | None = Field(default=None, description="why: shown next to expected vs actual")
+    by_version: dict[Annotated[str, Field(pattern=VERSION)], VersionExpect] = Field(
+        default_factory=dict,
+        description='where a Python version behaves differently, e.g. {"3.11": {output: [...]}}: its fields '
+        "replace the ones above on that version (the versions must be among the example's `versions`)",
+    )
+
+    def for_version(self, version: str | None) -> Expect:
+        """What to expect on `version` (None: the fields above)."""
+        override = self.by_version.get(version) if version is not None else None
+        if override is None:
+            return self
+        changes = {name: getattr(override, name) for name in override.model_fields_set}
+        return self.model_copy(update=changes)
 
 
 class Section(_Strict):
@@ -102,7 +128,48 @@ class Example(_Strict):
     title: Text | None = None
     code: str = Field(min_length=1, description="a complete program, normally ending in asyncio.run(main())")
     timeout: float | None = Field(default=None, gt=0, description="seconds; capped by the config's maximum")
+    versions: list[Annotated[str, Field(pattern=VERSION)]] | None = Field(
+        default=None,
+        description='the Python versions this example is about, as strings: ["3.11", "3.12"]; it runs on the '
+        "default version when that is one of them, else on the newest of them installed, and `lessons check` "
+        "runs it on each one installed",
+    )
+    compare: bool = Field(
+        default=False,
+        description="a version comparison: a run without a chosen version runs it on each of `versions` and "
+        "shows the outputs and timelines side by side, differences marked",
+    )
     expect: Expect | None = None
+
+    @field_validator("versions", mode="before")
+    @classmethod
+    def _versions_are_strings(cls, value: object) -> object:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, int | float) and not isinstance(item, bool):
+                    raise rule_error(
+                        f'write each version in quotes, e.g. "3.12": YAML reads {item!r} as a number '
+                        "(3.10 would become 3.1)",
+                        str(index),
+                    )
+        return value
+
+    @model_validator(mode="after")
+    def _versions_agree(self) -> Example:
+        versions = self.versions or []
+        for index, version in enumerate(versions):
+            if version in versions[:index]:
+                raise rule_error(f"version {version!r} is listed twice", f"versions.{index}")
+        if self.compare and len(versions) < 2:
+            raise rule_error("a version comparison (compare: true) needs at least two `versions`", "compare")
+        for version in self.expect.by_version if self.expect is not None else {}:
+            if version not in versions:
+                raise rule_error(
+                    f"expect.by_version names Python {version}, which is not among the example's versions "
+                    f"{versions or '(none given)'}",
+                    f"expect.by_version.{version}",
+                )
+        return self
 
     @field_validator("code")
     @classmethod

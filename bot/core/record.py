@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.events import (
     Event,
@@ -31,6 +31,7 @@ from bot.core.events import (
     TaskRuns,
 )
 from bot.core.lessons import ElapsedExpect, Example, Expect, Text
+from bot.core.versions import Pythons
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,13 @@ class ExampleRunner(Protocol):
     """What running an example needs of `bot.core.runner.Runner`."""
 
     def run(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        python: str | None = None,
     ) -> RunHandle: ...
 
 
@@ -221,9 +228,23 @@ def run_name(example: Example) -> str:
     return f"{example.id}.py"
 
 
-def start_run(runner: ExampleRunner, example: Example, *, owner: int | None = None) -> RunHandle:
-    """Admit a run of `example`; raises `RunnerError` (busy, queue full, shutting down) before anything runs."""
-    return runner.run(example.code, name=run_name(example), timeout=example.timeout, owner=owner)
+@runtime_checkable
+class OffersPythons(Protocol):
+    """A runner that says which Python versions it has (`bot.core.runner.Runner` does)."""
+
+    @property
+    def pythons(self) -> Pythons: ...
+
+
+def start_run(
+    runner: ExampleRunner, example: Example, *, owner: int | None = None, python: str | None = None
+) -> RunHandle:
+    """Admit a run of `example` on the `python` version (None: the runner's default, or for an example that
+    declares `versions`, the one `Pythons.for_example` picks); raises `RunnerError` (busy, queue full, shutting
+    down, no such Python) before anything runs."""
+    if python is None and example.versions and isinstance(runner, OffersPythons):
+        python = runner.pythons.for_example(example.versions)
+    return runner.run(example.code, name=run_name(example), timeout=example.timeout, owner=owner, python=python)
 
 
 async def record_run(
@@ -231,12 +252,14 @@ async def record_run(
     example: Example,
     *,
     owner: int | None = None,
+    python: str | None = None,
     on_start: Callable[[RunHandle], None] | None = None,
     on_event: Callable[[Event], None] | None = None,
 ) -> RunRecord:
-    """Run `example` once and return everything it produced.  `on_start` gets the handle (to stop the run),
-    `on_event` every event as it arrives (to show it live).  Raises `RunnerError` when the runner refuses it."""
-    handle = start_run(runner, example, owner=owner)
+    """Run `example` once (on the `python` version; None: the runner's default) and return everything it
+    produced.  `on_start` gets the handle (to stop the run), `on_event` every event as it arrives (to show it
+    live).  Raises `RunnerError` when the runner refuses it."""
+    handle = start_run(runner, example, owner=owner, python=python)
     if on_start is not None:
         on_start(handle)
     record = RunRecord(run_name(example))

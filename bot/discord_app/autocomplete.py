@@ -1,4 +1,4 @@
-"""Option autocomplete shared by the commands that take a lesson (and an example, or a tag)."""
+"""Option autocomplete shared by the commands that take a lesson (and an example, a tag, or a Python version)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from discord import app_commands
 from bot.core.errors import CorobotError
 from bot.core.lessons import Lesson
 from bot.discord_app.context import Interaction, services_of
-from bot.discord_app.i18n import lesson_locale
+from bot.discord_app.i18n import lesson_locale, t
 
 MAX_CHOICES = 25
 
@@ -55,3 +55,32 @@ async def tag_autocomplete(interaction: Interaction, current: str) -> list[app_c
     tags = sorted({tag for lesson in services_of(interaction.client).catalog.lessons() for tag in lesson.tags})
     needle = current.strip().lower()
     return [app_commands.Choice(name=x, value=x) for x in tags if needle in x.lower()][:MAX_CHOICES]
+
+
+async def python_autocomplete(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The Python versions the runner offers (the default marked); those the chosen example is about first."""
+    services = services_of(interaction.client)
+    pythons = services.runner.pythons
+    declared: list[str] = []
+    namespace = interaction.namespace
+    lesson_id, example_id = getattr(namespace, "lesson", None), getattr(namespace, "example", None)
+    if isinstance(lesson_id, str):
+        try:
+            _, example = services.catalog.example(lesson_id, example_id if isinstance(example_id, str) else None)
+        except CorobotError:
+            pass
+        else:
+            declared = example.versions or []
+    needle = current.strip().lower().removeprefix("python").strip()
+    out: list[app_commands.Choice[str]] = []
+    for version, release in sorted(pythons.releases, key=lambda pair: pair[0] not in declared):
+        if needle and needle not in release:
+            continue
+        if version == pythons.default:
+            name = t(interaction.locale, "run.python_default", release=release)
+        elif version in declared:
+            name = t(interaction.locale, "run.python_declared", release=release)
+        else:
+            name = t(interaction.locale, "compare.python", release=release)
+        out.append(app_commands.Choice(name=name[:100], value=version))
+    return out[:MAX_CHOICES]

@@ -19,6 +19,7 @@ from bot.console import ConsoleApp, LineReader
 from bot.core.catalog import Catalog
 from bot.core.events import Event, Finished, LoopBlocked, Output, Queued, Started, Status, TaskEvent
 from bot.core.runner import Runner
+from bot.core.versions import Pythons
 
 HELLO = """\
 id: hello
@@ -114,15 +115,26 @@ class ScriptedRun:
 
 
 class ScriptedRunner:
+    pythons = Pythons.single("3.11.7")
+
     def __init__(self, events: list[Event]) -> None:
         self.events = events
         self.calls: list[tuple[str, str]] = []
 
     def run(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        python: str | None = None,
     ) -> ScriptedRun:
         self.calls.append((name, code))
         return ScriptedRun(self.events)
+
+    def run_versions(self, code: str, pythons: list[str], **options: object) -> list[ScriptedRun]:
+        raise AssertionError("no comparison with one Python")
 
     def describe(self) -> str:
         return "scripted runner"

@@ -52,7 +52,13 @@ class ScriptedRunner:
         self.max_active = 0
 
     def run(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        python: str | None = None,
     ) -> AsyncIterator[Event]:
         if name in self.refuse:
             raise QueueFull(200)  # admission errors are raised eagerly, like the real runner

@@ -98,8 +98,8 @@ async def test_record_run_collects_every_event_and_passes_them_on() -> None:
             raise AssertionError("not cancelled")
 
     class Runner:  # a neighbour: records how it was asked
-        def run(self, code, *, name="example.py", timeout=None, owner=None):
-            assert (code, name, timeout, owner) == ("print(1)", "two.py", 3, 7)
+        def run(self, code, *, name="example.py", timeout=None, owner=None, python=None):
+            assert (code, name, timeout, owner, python) == ("print(1)", "two.py", 3, 7, None)
             return Handle()
 
     record = await record_run(Runner(), example, owner=7, on_start=handles.append, on_event=seen.append)

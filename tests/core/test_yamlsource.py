@@ -72,7 +72,7 @@ def test_unknown_keys_suggest_and_list_only_with_the_model() -> None:
     text = "id: a\ntitle: T\nexamples:\n  - {id: e, code: 'print(1)', expcet: {}}\n"
     assert errors_for(text) == [
         "f.yaml:4:31: unknown key 'expcet' in examples.0 (did you mean 'expect'?); "
-        "allowed keys: id, title, code, timeout, expect"
+        "allowed keys: id, title, code, timeout, versions, compare, expect"
     ]
     assert errors_for(text, with_model=False) == ["f.yaml:4:31: unknown key 'expcet' in examples.0"]
 

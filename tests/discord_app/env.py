@@ -169,8 +169,9 @@ def is_final(msg: FakeMessage | None) -> bool:
 
 
 def settings_for(tmp_path: Path, fd: FakeDiscord, **overrides: Any) -> Settings:
+    # One interpreter unless a test asks for more (`runner={"pythons": "auto"}`): every worker costs start-up time.
     runner = RunnerSettings(
-        **{"max_concurrent": 4, "per_user": 1, "timeout_default": 10, **overrides.pop("runner", {})}
+        **{"max_concurrent": 4, "per_user": 1, "timeout_default": 10, "pythons": [], **overrides.pop("runner", {})}
     )
     discord_opts: dict[str, Any] = {
         "dev_guild_id": fd.guild,

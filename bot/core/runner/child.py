@@ -154,8 +154,9 @@ class Harness:
 
     # -- tasks ---------------------------------------------------------------------------------
     def task_created(self, task: asyncio.Task[Any], coro: object, created: float) -> None:
-        """`coro` is what was passed to create_task (never `task.get_coro()`: on 3.12.1 that crashes for an
-        eagerly completed task, CPython gh-122332); `created` is when create_task was called."""
+        """`coro` as create_task received it: Task.get_coro() on an eagerly completed task (3.12's eager task
+        factory) crashes CPython 3.12.0-3.12.4 with SIGSEGV (gh-122332) and returns None on 3.13.  `created`
+        is when create_task was called (an eager task's first step has run since)."""
         qualname = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
         qualname = qualname if isinstance(qualname, str) else ""
         if qualname in _INTERNAL_TASKS:
@@ -485,9 +486,10 @@ def run_program(harness: Harness, code: bytes, name: str, event_fd: int, out_byt
 
 
 def _display_name(task: asyncio.Task[Any], qualname: str) -> str:
-    """The task's own name; for an unnamed task (`Task-7`), its coroutine's name (`main`, `say`, from the
-    `qualname` seen at creation), which is what a learner recognises on the timeline."""
+    """The task's own name; for an unnamed task (`Task-7`; `None` under a task factory on 3.13.0, gh-128307),
+    its coroutine's name (`main`, `say`, the `qualname` seen at creation), which is what a learner recognises
+    on the timeline."""
     name = task.get_name()
-    if name.startswith("Task-") and name[5:].isdigit() and qualname:
+    if (name == "None" or (name.startswith("Task-") and name[5:].isdigit())) and qualname:
         return qualname.rsplit(".", 1)[-1]
     return name

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Mode = Literal["off", "auto", "required"]
+Pythons = tuple[str, ...] | Literal["auto"]
 
 
 def _default_concurrency() -> int:
@@ -39,6 +40,9 @@ class RunnerLimits:
     cgroups: Mode = "auto"  # a cgroup per run (v2 or v1), else rlimits only
     namespaces: bool = True  # private mount/IPC/network namespaces, /tmp and /dev/shm per run
     seccomp: bool = True  # the syscall filter (needs libseccomp)
+    # Interpreters to keep a warm worker for besides the bot's own: versions ("3.12") or paths; "auto" = every
+    # CPython >= 3.11 found (pyenv, python3.N on PATH); () = only the bot's own (see pythons.py).
+    pythons: Pythons = ()
 
     def __post_init__(self) -> None:
         for name in ("output_bytes", "output_lines", "memory_mb", "cpu_seconds", "processes", "open_files"):

@@ -1,5 +1,10 @@
 """The Runner: admission (per-user limit, FIFO queue with positions, global cap) and each run's life.
 
+It keeps one warm worker per Python interpreter (`workers.py`; which ones: `pythons.py`), and a run goes to the
+worker of the version it asks for (`run(..., python="3.12")`), the default one otherwise.  Admission is one for
+all of them: one queue, one global cap, one per-user limit.  `run_versions()` admits the same program on several
+versions at once, all or none, counting as one run of its owner's.
+
 Each admitted run is an `asyncio.create_task` that waits for a slot, hands the run to the warm worker,
 and waits for it with `asyncio.wait_for`; the Runner keeps a strong reference to every such task and
 cancels them all on `close()`.  A run's events go into its own queue, so a slow consumer loses nothing.
@@ -18,17 +23,20 @@ import socket
 import tempfile
 import time
 from collections import deque
+from collections.abc import Sequence
 from types import TracebackType
 
 from bot.core.errors import QueueFull, RunnerClosed, RunnerError, UserBusy
 from bot.core.events import Event, Finished, Queued, Started, Status
-from bot.core.runner import sandbox
 from bot.core.runner.cgroups import CgroupPool
 from bot.core.runner.host import Host
 from bot.core.runner.limits import RunnerLimits
 from bot.core.runner.process import RunProcess
+from bot.core.runner.pythons import find_pythons, own_interpreter
 from bot.core.runner.verdict import Facts, decide
 from bot.core.runner.warm import Worker, WorkerError
+from bot.core.runner.workers import Engine, Workers
+from bot.core.versions import Pythons, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,8 @@ class Run:
         self.name = name
         self.code = code
         self.timeout = timeout
+        self.python = ""  # the Python version it runs on ("3.12")
+        self.group = run_id  # the runs admitted together (`run_versions`) share it
         self.result: Finished | None = None
         self._runner = runner
         self._events: asyncio.Queue[Event] = asyncio.Queue()
@@ -101,10 +111,9 @@ class Runner:
             raise TypeError("Runner takes RunnerLimits (settings.runner.limits())")
         self.limits = limits
         self.host = Host(limits)
-        self._worker: Worker | None = None
-        self._worker_lock = asyncio.Lock()
+        self.workers = Workers(self.host, self._worker_died)
         self._launching = asyncio.Semaphore(LAUNCHES_AT_ONCE)
-        self._free_slots: deque[int] = deque(range(limits.max_concurrent))  # least recently used first
+        self._busy_slots = 0  # slots taken, on all workers (the cgroups' CPU weight follows it)
         self._tasks: set[asyncio.Task[None]] = set()
         self._procs: set[RunProcess] = set()  # launched, not finished
         self._runs: dict[int, Run] = {}  # admitted, not finished
@@ -136,26 +145,24 @@ class Runner:
         log.info("runner ready: %s", self.describe())
 
     async def _start(self) -> None:
-        self.host.prepare()
-        try:
-            await self._start_worker()
-        except WorkerError as exc:
-            if self.limits.sandbox != "auto" or not self.host.sandboxed:
-                raise RunnerError(f"cannot start the example runner: {exc}") from exc
-            log.warning("bubblewrap is installed but the sandbox failed to start (%s); using rlimits only", exc)
-            self.host.fall_back()
-            await self._start_worker()
-        self.host.note(self._worker.info if self._worker is not None else {})
+        interpreters, missing = [own_interpreter()], list[Unavailable]()
+        if self.limits.pythons != ():
+            interpreters, missing = await find_pythons(self.limits.pythons)
+        self.host.prepare(interpreters)
+        await self.workers.start(interpreters, missing)
 
-    async def _start_worker(self) -> None:
-        command, pass_fds, memfd = self.host.worker_command()
-        try:
-            worker = Worker(command, sandbox.clean_env(), on_death=self._worker_died, pass_fds=pass_fds)
-            await worker.start()
-        finally:
-            if memfd is not None:
-                os.close(memfd)
-        self._worker = worker
+    @property
+    def pythons(self) -> Pythons:
+        """The Python versions this runner offers (the default, each one's release, the unavailable ones)."""
+        if not self.workers.engines:
+            return Pythons.single(own_interpreter().release)
+        return self.workers.pythons
+
+    @property
+    def _worker(self) -> Worker | None:
+        """The default interpreter's worker."""
+        engine = self.workers.engines.get(self.workers.default)
+        return engine.worker if engine is not None else None
 
     @property
     def sandboxed(self) -> bool:
@@ -188,20 +195,13 @@ class Runner:
         for proc in [p for p in self._procs if p.worker is worker]:
             proc.outcome.failure = proc.outcome.failure or "the example runner's worker died"
             proc.abandon()
+        engine = self.workers.of_worker(worker)
+        if engine is None:
+            return
         try:
-            await self._ensure_worker()
+            await self.workers.ensure(engine)
         except Exception:
             log.exception("could not start a new warm worker; the next run will try again")
-
-    async def _ensure_worker(self) -> Worker:
-        async with self._worker_lock:
-            if self._worker is None or not self._worker.alive:
-                if self._worker is not None:
-                    log.warning("the warm worker died; starting a new one")
-                    await self._worker.stop()
-                await self._start_worker()
-            assert self._worker is not None
-            return self._worker
 
     async def close(self) -> None:
         """Cancel every run (status cancelled), stop the worker, remove the runs' cgroups."""
@@ -211,16 +211,24 @@ class Runner:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self._worker is not None:
-            await self._worker.stop()
-            self._worker = None
+        await self.workers.stop()
         await self._release_host()
 
     async def _release_host(self) -> None:
         await self.host.release()
 
     def describe(self) -> str:
-        return f"{self.host.describe()}; {self.limits.max_concurrent} concurrent runs"
+        return f"{self.host.describe()}; {self.limits.max_concurrent} concurrent runs; {self.pythons.describe()}"
+
+    @property
+    def slots(self) -> int:
+        """Runner slots (a uid and a cgroup each) on all workers: `max_concurrent` per interpreter."""
+        return sum(len(engine.slots) for engine in self.workers.engines.values())
+
+    @property
+    def free_slots(self) -> int:
+        """Slots no run holds (one being reclaimed after a lost worker counts as held)."""
+        return sum(len(engine.free) for engine in self.workers.engines.values())
 
     @property
     def active(self) -> int:
@@ -232,14 +240,46 @@ class Runner:
 
     # -- admission -------------------------------------------------------------------------------
     def run(
-        self, code: str, *, name: str = "example.py", timeout: float | None = None, owner: int | None = None
+        self,
+        code: str,
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+        python: str | None = None,
     ) -> Run:
-        """Admit a run (raises UserBusy / QueueFull / RunnerClosed now) and start it in the background."""
-        lim = self.limits
+        """Admit a run on the `python` version (None: the default) and start it in the background; raises
+        UserBusy / QueueFull / RunnerClosed / PythonUnavailable now."""
+        version = self.pythons.resolve(python)
         self.check_admission(owner)
+        return self._admit(code, name, timeout, owner, version, None)
+
+    def run_versions(
+        self,
+        code: str,
+        pythons: Sequence[str],
+        *,
+        name: str = "example.py",
+        timeout: float | None = None,
+        owner: int | None = None,
+    ) -> list[Run]:
+        """Admit the same program once on each of `pythons`, all or none (raises as `run` does); together they
+        count as one run of `owner`'s.  The runs are in the order of `pythons`."""
+        versions = [self.pythons.resolve(python) for python in pythons]
+        self.check_admission(owner, runs=len(versions))
+        runs: list[Run] = []
+        for version in versions:
+            runs.append(self._admit(code, name, timeout, owner, version, runs[0].id if runs else None))
+        return runs
+
+    def _admit(
+        self, code: str, name: str, timeout: float | None, owner: int | None, python: str, group: int | None
+    ) -> Run:
+        lim = self.limits
         timeout = min(timeout if timeout is not None else lim.timeout_default, lim.timeout_max)
         self._next_id += 1
         run = Run(self, self._next_id, code, name, timeout, owner)
+        run.python, run.group = python, group if group is not None else run.id
         self._runs[run.id] = run
         if len(self._running) < lim.max_concurrent and not self._waiting:
             self._running.add(run)
@@ -254,14 +294,15 @@ class Runner:
         task.add_done_callback(lambda _: self._end_net(run))
         return run
 
-    def check_admission(self, owner: int | None = None) -> None:
-        """Raise what `run` would raise for this owner now (RunnerClosed, UserBusy, QueueFull); admit nothing."""
+    def check_admission(self, owner: int | None = None, runs: int = 1) -> None:
+        """Raise what `run` (or `run_versions` with `runs` versions) would raise for this owner now
+        (RunnerClosed, UserBusy, QueueFull); admit nothing."""
         lim = self.limits
         if self._closed:
             raise RunnerClosed()
-        if owner is not None and sum(r.owner == owner for r in self._runs.values()) >= lim.per_user:
+        if owner is not None and len({r.group for r in self._runs.values() if r.owner == owner}) >= lim.per_user:
             raise UserBusy(lim.per_user)
-        if len(self._runs) >= lim.max_concurrent + lim.queue_size:
+        if len(self._runs) + runs > lim.max_concurrent + lim.queue_size:
             raise QueueFull(lim.queue_size)
 
     def cancel_owner(self, owner: int) -> int:
@@ -362,10 +403,11 @@ class Runner:
         slot, run.slot = run.slot, None
         if slot is None:
             return
+        self._busy_slots -= 1
         if self.cgroups is None or not verify or self.cgroups.empty(slot):
-            self._free_slots.append(slot)
+            self.workers.of_slot(slot).free.append(slot)
             if self.cgroups is not None:
-                self.cgroups.weigh(self.limits.max_concurrent - len(self._free_slots))
+                self.cgroups.weigh(self._busy_slots)
             return
         task = asyncio.create_task(self._reclaim(self.cgroups, slot), name=f"corobot-reclaim-{slot}")
         self._tasks.add(task)
@@ -374,31 +416,33 @@ class Runner:
     async def _reclaim(self, pool: CgroupPool, slot: int) -> None:
         """Processes outlived their run (its worker was lost): kill them by the slot's cgroup, then reuse it."""
         if await asyncio.to_thread(pool.kill, slot):
-            self._free_slots.append(slot)
+            self.workers.of_slot(slot).free.append(slot)
         else:
             log.warning("runner slot %s still holds processes after its run; not reusing it", slot)
 
-    async def _take_slot(self) -> int:
+    async def _take_slot(self, engine: Engine) -> int:
         for _ in range(int(LAUNCH_TIMEOUT / 0.05)):  # only short of slots while one is being reclaimed
-            if self._free_slots:
-                return self._free_slots.popleft()
+            if engine.free:
+                self._busy_slots += 1
+                return engine.free.popleft()
             await asyncio.sleep(0.05)
         raise RunnerError("no free runner slot")
 
     async def _launch(self, run: Run) -> RunProcess:
-        worker = await self._ensure_worker()
+        engine = self.workers.engine(run.python)
+        worker = await self.workers.ensure(engine)
         lim = self.limits
-        run.slot = slot = await self._take_slot()
+        run.slot = slot = await self._take_slot(engine)
         if self.cgroups is not None:
             self.cgroups.begin(slot)
-            self.cgroups.weigh(self.limits.max_concurrent - len(self._free_slots))
+            self.cgroups.weigh(self._busy_slots)
         proc = RunProcess(run.emit, lim.output_bytes, lim.output_lines, run_id=run.id)
         header = {
             "id": run.id,
             "name": run.name,
             "uid": self.host.uid(slot),
             "tmp_root": "/tmp" if self.sandboxed else tempfile.gettempdir(),
-            "slot": slot if self.cgroups is not None else None,
+            "slot": engine.local(slot) if self.cgroups is not None else None,
             "cpu_seconds": lim.cpu_seconds,
             "address_space_mb": 0 if self.cgroups is not None else lim.memory_mb,
             "file_size_mb": lim.file_size_mb,
@@ -426,8 +470,8 @@ class Runner:
             try:
                 await worker.submit(header, code, fds)
             except WorkerError:
-                log.warning("the warm worker is gone; restarting it")
-                worker = await self._ensure_worker()
+                log.warning("the warm worker of python %s is gone; restarting it", run.python)
+                worker = await self.workers.ensure(engine)
                 await worker.submit(header, code, fds)
         except BaseException:
             proc.abandon()

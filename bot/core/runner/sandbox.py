@@ -51,10 +51,12 @@ def worker_command(
     namespaces: tuple[int, int] | None = None,
     keep: list[str] | None = None,
     seccomp_fd: int | None = None,
+    python: str = sys.executable,
 ) -> list[str]:
     """The worker's command line.  With the runs' `uids` it supervises the runs itself, and first ends any
     process a previous worker left running with one of them (see worker.py).  `namespaces`: (bytes, inodes)
-    of each run's private /tmp; `keep`: sandbox paths under /tmp to carry into it; `seccomp_fd`: the filter."""
+    of each run's private /tmp; `keep`: sandbox paths under /tmp to carry into it; `seccomp_fd`: the filter;
+    `python`: the interpreter that runs the worker (and so the examples), the bot's own by default."""
     flags = [f"--uids={uids.start}:{uids.stop}"] if uids is not None else []
     if namespaces is not None:
         flags.append(f"--namespaces={namespaces[0]}:{namespaces[1]}")
@@ -62,7 +64,7 @@ def worker_command(
             flags.append("--keep=" + ":".join(keep))
     if seccomp_fd is not None:
         flags.append(f"--seccomp-fd={seccomp_fd}")
-    return [sys.executable, "-I", "-u", str(WORKER_SCRIPT), *flags]
+    return [python, "-I", "-u", str(WORKER_SCRIPT), *flags]
 
 
 def can_switch_uid() -> bool:
@@ -74,11 +76,17 @@ def find_bwrap() -> str | None:
     return shutil.which("bwrap")
 
 
-def _prefixes() -> list[str]:
+def own_prefixes() -> list[str]:
+    """This interpreter's prefixes and the directory its executable lives in (what `prefix_binds` filters)."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths.add(str(Path(os.path.realpath(sys.executable)).parent.parent))
+    return sorted(paths)
+
+
+def prefix_binds(paths: list[str] | tuple[str, ...]) -> list[str]:
+    """Of an interpreter's prefixes, those the sandbox must bind (not `/`, not under `/usr`, existing)."""
     out = []
-    for path in sorted(paths):
+    for path in sorted(set(paths)):
         if path != "/" and not path.startswith("/usr/") and path != "/usr" and os.path.isdir(path):
             out.append(path)
     return out
@@ -100,20 +108,23 @@ def traversable_parents(binds: list[str]) -> list[str]:
     return parents
 
 
-def sandbox_binds() -> list[str]:
-    """What the sandbox binds besides the system: the interpreter's prefixes and this package's directory."""
-    return [*_prefixes(), str(RUNNER_DIR)]
+def sandbox_binds(prefixes: list[str] | tuple[str, ...] | None = None) -> list[str]:
+    """What the sandbox binds besides the system: the interpreter's prefixes (this one's unless given) and
+    this package's directory."""
+    return [*prefix_binds(own_prefixes() if prefixes is None else prefixes), str(RUNNER_DIR)]
 
 
-def binds_under_tmp() -> list[str]:
+def binds_under_tmp(binds: list[str] | None = None) -> list[str]:
     """Bound paths that live under /tmp (a checkout or venv there): each run's own /tmp must show them too."""
-    under = sorted(Path(path) for path in sandbox_binds() if Path(path).is_relative_to("/tmp"))
+    binds = sandbox_binds() if binds is None else binds
+    under = sorted(Path(path) for path in binds if Path(path).is_relative_to("/tmp"))
     tops = [path for path in under if not any(path != other and path.is_relative_to(other) for other in under)]
     return [str(path) for path in tops]
 
 
-def bwrap_command(bwrap: str, *, as_root: bool, namespaces: bool = False) -> list[str]:
-    """The bubblewrap prefix for the worker command (`namespaces`: the worker makes private ones per run)."""
+def bwrap_command(bwrap: str, *, as_root: bool, namespaces: bool = False, binds: list[str] | None = None) -> list[str]:
+    """The bubblewrap prefix for the worker command (`namespaces`: the worker makes private ones per run;
+    `binds`: what `sandbox_binds` gives for the worker's interpreter, this one's by default)."""
     args = [bwrap, "--die-with-parent", "--new-session"]
     if as_root:
         args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
@@ -132,7 +143,7 @@ def bwrap_command(bwrap: str, *, as_root: bool, namespaces: bool = False) -> lis
         args += ["--ro-bind-try", path, path]
     # the private /tmp first: a checkout or venv that lives under /tmp is bound on top of it, not hidden by it
     args += ["--size", str(SANDBOX_TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp"]
-    binds = sandbox_binds()
+    binds = sandbox_binds() if binds is None else binds
     for parent in traversable_parents(binds):
         # bubblewrap makes missing parents mode 0700 (e.g. /root/.pyenv): a run's uid could not reach the
         # standard library behind them, so only modules the worker had pre-imported would work.

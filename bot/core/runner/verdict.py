@@ -22,8 +22,10 @@ from bot.core.runner.process import RunProcess
 
 log = logging.getLogger(__name__)
 
-# SIGKILL/SIGXCPU counts as the CPU limit only with this much CPU used (rusage reads ~2 % low under load)
-CPU_LIMIT_SHARE = 0.9
+# SIGKILL/SIGXCPU counts as the CPU limit only with at least this share of the limit used: a program can send
+# itself SIGXCPU, so the signal alone is not proof.  Half, not ~all: under load the rusage reported at exit has
+# read 12 % below the CPU time the kernel's RLIMIT_CPU check had counted (test_cpu_limit on a loaded machine).
+CPU_LIMIT_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)

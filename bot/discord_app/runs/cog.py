@@ -5,7 +5,7 @@ from __future__ import annotations
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app.autocomplete import example_autocomplete, lesson_autocomplete
+from bot.discord_app.autocomplete import example_autocomplete, lesson_autocomplete, python_autocomplete
 from bot.discord_app.context import Interaction, Services
 from bot.discord_app.errors import send_ephemeral
 from bot.discord_app.feature import Feature
@@ -32,11 +32,18 @@ class RunsCog(Feature, name="Runs"):
         await super().cog_unload()
 
     @app_commands.command(name=ls("cmd.run"), description=ls("cmd.run.desc"))
-    @app_commands.rename(lesson=ls("opt.lesson"), example=ls("opt.example"))
-    @app_commands.describe(lesson=ls("opt.lesson.desc"), example=ls("opt.example.desc"))
-    @app_commands.autocomplete(lesson=lesson_autocomplete, example=example_autocomplete)
-    async def run(self, interaction: Interaction, lesson: str, example: str | None = None) -> None:
-        await self.runs.start(interaction, lesson.strip(), example.strip() if example else None)
+    @app_commands.rename(lesson=ls("opt.lesson"), example=ls("opt.example"), python=ls("opt.python"))
+    @app_commands.describe(
+        lesson=ls("opt.lesson.desc"), example=ls("opt.example.desc"), python=ls("opt.python.desc")
+    )
+    @app_commands.autocomplete(
+        lesson=lesson_autocomplete, example=example_autocomplete, python=python_autocomplete
+    )
+    async def run(
+        self, interaction: Interaction, lesson: str, example: str | None = None, python: str | None = None
+    ) -> None:
+        chosen = python.strip()[:40] if python and python.strip() else None
+        await self.runs.start(interaction, lesson.strip(), example.strip() if example else None, chosen)
 
     @app_commands.command(name=ls("cmd.stop"), description=ls("cmd.stop.desc"))
     async def stop(self, interaction: Interaction) -> None:

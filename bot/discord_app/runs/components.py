@@ -1,6 +1,8 @@
 """The run buttons, stateless (see `components.py`):
 
-cb:run:<r|a>:<lesson>:<example>     run an example (r = from a lesson page, a = "Run again")
+cb:run:<r|a>:<lesson>:<example>[:<python>]
+                                    run an example (r = from a lesson page, a = "Run again"), on the Python
+                                    version the member had chosen (none: the default, or a comparison)
 cb:stop:<owner>:<run id>            stop a run (only the member who started it)
 """
 
@@ -20,25 +22,35 @@ from bot.discord_app.runs.service import RunService
 from bot.discord_app.runs.stream import RunTicket
 
 SLUG = r"[a-z0-9][a-z0-9_-]*"
-RUN = rf"cb:run:(?P<kind>[ra]):(?P<lesson>{SLUG}):(?P<example>{SLUG})"
+RUN = rf"cb:run:(?P<kind>[ra]):(?P<lesson>{SLUG}):(?P<example>{SLUG})(?::(?P<python>3\.\d{{1,2}}))?"
 STOP = r"cb:stop:(?P<owner>\d+):(?P<run>\d+)"
 
 
 class RunButton(Handled, discord.ui.DynamicItem[discord.ui.Button[Any]], template=RUN):
-    def __init__(self, kind: str, lesson_id: str, example_id: str, *, label: str = "", row: int | None = None) -> None:
-        self.kind, self.lesson_id, self.example_id = kind, lesson_id, example_id
+    def __init__(
+        self,
+        kind: str,
+        lesson_id: str,
+        example_id: str,
+        *,
+        label: str = "",
+        row: int | None = None,
+        python: str | None = None,
+    ) -> None:
+        self.kind, self.lesson_id, self.example_id, self.python = kind, lesson_id, example_id, python
         style = discord.ButtonStyle.success if kind == "r" else discord.ButtonStyle.primary
-        custom_id = f"cb:run:{kind}:{lesson_id}:{example_id}"
+        custom_id = f"cb:run:{kind}:{lesson_id}:{example_id}" + (f":{python}" if python else "")
         super().__init__(discord.ui.Button(label=label[:80] or None, custom_id=custom_id, style=style), row=row)
 
     @classmethod
     async def from_custom_id(
         cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> RunButton:
-        return cls(match["kind"], match["lesson"], match["example"])
+        return cls(match["kind"], match["lesson"], match["example"], python=match["python"])
 
     async def handle(self, interaction: Interaction) -> None:
-        await services_of(interaction.client).get(RunService).start(interaction, self.lesson_id, self.example_id)
+        service = services_of(interaction.client).get(RunService)
+        await service.start(interaction, self.lesson_id, self.example_id, self.python)
 
 
 class StopButton(Handled, discord.ui.DynamicItem[discord.ui.Button[Any]], template=STOP):
@@ -71,5 +83,6 @@ ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RunButton, StopButton)
 def run_controls(ticket: RunTicket, record: RunRecord) -> discord.ui.View:
     """Stop while the run is going, Run again once it has finished."""
     if record.done:
-        return frozen_view(RunButton("a", ticket.lesson_id, ticket.example_id, label=t(ticket.locale, "run.again")))
+        label = t(ticket.locale, "run.again")
+        return frozen_view(RunButton("a", ticket.lesson_id, ticket.example_id, label=label, python=ticket.python))
     return frozen_view(StopButton(ticket.owner, ticket.run_id, label=t(ticket.locale, "run.stop")))

@@ -87,6 +87,7 @@ class RunView:
     expect: Expect | None = None
     restarting: bool = False  # the bot is shutting down: say so in the final state
     continued: bool = False  # this is the fallback channel message (the interaction expired)
+    python: str | None = None  # the Python release it runs on, shown when the bot offers several
     source: str | None = None  # the program, so the timeline image can quote the line each task waited on
 
 
@@ -166,6 +167,8 @@ def _trim_traceback(traceback: str, keep: int) -> str:
 def render_run(record: RunRecord, view: RunView, *, final: bool = False, limit: int = MESSAGE_LIMIT) -> Rendered:
     """The run message: header, output block (last lines when long), state or final summary."""
     header = f"**{clip(strip_control(view.lesson_title), 200)}** · {inline_code(view.example_id, 100)}"
+    if view.python:
+        header += " · " + t(view.locale, "compare.python", release=view.python)
     if view.continued:
         header += "\n-# " + t(view.locale, "run.continued")
     state = _state_line(record, view)

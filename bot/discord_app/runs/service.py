@@ -15,14 +15,16 @@ from collections.abc import Awaitable, Callable
 
 from bot.config import DiscordSettings
 from bot.core.catalog import Catalog
+from bot.core.compare import RunGroup, expect_on, versions_for
 from bot.core.errors import RunnerClosed
-from bot.core.record import run_name
+from bot.core.record import RunHandle, run_name
 from bot.core.runner import Runner
 from bot.core.storage import RunRecordRow, Storage
 from bot.core.tasks import OwnedTasks
 from bot.discord_app.context import Interaction
 from bot.discord_app.errors import RateLimited
 from bot.discord_app.i18n import lesson_locale
+from bot.discord_app.runs.compare import CompareStream, CompareView
 from bot.discord_app.runs.message import RunView
 from bot.discord_app.runs.stream import Controls, RunStream, RunTicket
 
@@ -72,17 +74,32 @@ class RunService:
         self.accepting = True
         self.tasks = OwnedTasks()
 
-    async def start(self, interaction: Interaction, lesson_id: str, example_id: str | None) -> RunStream:
-        """Admit a run and start streaming it into the interaction's response; raises domain errors."""
+    async def start(
+        self, interaction: Interaction, lesson_id: str, example_id: str | None, python: str | None = None
+    ) -> RunStream:
+        """Admit a run (on the `python` version the member chose, if any; a version comparison on each of its
+        versions when none was chosen) and start streaming it into the interaction's response; raises domain
+        errors."""
         if not self.accepting:
             raise RunnerClosed()
         lesson, example = self.catalog.example(lesson_id, example_id or None)
+        pythons = self.runner.pythons
+        versions = versions_for(example, pythons, python)
         user = interaction.user.id
-        self.runner.check_admission(user)  # "you already have a run" says more than "slow down"
+        self.runner.check_admission(user, runs=len(versions))  # "you already have a run" says more than "slow down"
         wait = self.limiter.retry_after(user)
         if wait > 0:
             raise RateLimited(self.limiter.runs, self.limiter.per_seconds, wait)
-        run = self.runner.run(example.code, name=run_name(example), timeout=example.timeout, owner=user)
+        name, timeout = run_name(example), example.timeout
+        group: RunGroup | None = None
+        if len(versions) > 1:
+            runs = self.runner.run_versions(example.code, versions, name=name, timeout=timeout, owner=user)
+            group = RunGroup(dict(zip(versions, runs, strict=True)))
+            run: RunHandle = group
+            run_id = runs[0].id
+        else:
+            single = self.runner.run(example.code, name=name, timeout=timeout, owner=user, python=versions[0])
+            run, run_id = single, single.id
         self.limiter.hit(user)
         try:
             await interaction.response.defer(thinking=True)
@@ -90,13 +107,21 @@ class RunService:
             run.cancel()
             raise
         locale = lesson_locale(interaction.locale)
-        view = RunView(lesson.title.get(locale), example.id, locale, example.expect, source=example.code)
-        ticket = RunTicket(user, run.id, lesson.id, example.id, locale)
+        shown = pythons.release(versions[0]) if len(pythons.versions) > 1 and group is None else None
+        expect = expect_on(example, versions[0])
+        view = RunView(lesson.title.get(locale), example.id, locale, expect, python=shown, source=example.code)
+        chosen = versions[0] if python is not None else None
+        ticket = RunTicket(user, run_id, lesson.id, example.id, locale, chosen)
         interval = self.settings.edit_interval
-        stream = RunStream(interaction, run, view, ticket, edit_interval=interval, controls=self.controls)
-        self.streams[run.id] = stream
-        self.tasks.spawn(self._stream(stream, interaction.guild_id or 0, ticket), name=f"run-{run.id}-stream")
-        log.info("run %s started by %s: %s/%s", run.id, user, lesson.id, example.id)
+        stream: RunStream
+        if group is not None:
+            compare = CompareView(view, example, pythons)
+            stream = CompareStream(interaction, group, compare, ticket, edit_interval=interval, controls=self.controls)
+        else:
+            stream = RunStream(interaction, run, view, ticket, edit_interval=interval, controls=self.controls)
+        self.streams[run_id] = stream
+        self.tasks.spawn(self._stream(stream, interaction.guild_id or 0, ticket), name=f"run-{run_id}-stream")
+        log.info("run %s started by %s: %s/%s on python %s", run_id, user, lesson.id, example.id, ", ".join(versions))
         return stream
 
     async def _stream(self, stream: RunStream, guild_id: int, ticket: RunTicket) -> None:

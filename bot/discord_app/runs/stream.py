@@ -49,6 +49,7 @@ class RunTicket:
     lesson_id: str
     example_id: str
     locale: str
+    python: str | None = None  # the version the member chose ("Run again" keeps it); None: the default
 
 
 Controls = Callable[[RunTicket, RunRecord], discord.ui.View]  # Stop while running, Run again when done
@@ -98,12 +99,7 @@ class RunStream:
     async def stream(self) -> Finished | None:
         editor = asyncio.create_task(self._editor(), name=f"run-{self.run_id}-editor")
         try:
-            async for event in self.run:
-                self.record.add(event)
-                if isinstance(event, Output):
-                    self._has_output.set()
-                if not isinstance(event, TaskRuns | TaskParked | RunsCapped):  # drawn only once it has ended
-                    self._dirty.set()
+            await self._consume()
         except asyncio.CancelledError:
             self.run.cancel()
             raise
@@ -117,6 +113,15 @@ class RunStream:
             log.exception("run %s: drawing the timeline failed", self.run_id)
         await self._push(final=True)
         return self.record.finished
+
+    async def _consume(self) -> None:
+        """Feed the run's events into the record, waking the editor (a comparison feeds several runs)."""
+        async for event in self.run:
+            self.record.add(event)
+            if isinstance(event, Output):
+                self._has_output.set()
+            if not isinstance(event, TaskRuns | TaskParked | RunsCapped):  # drawn only once it has ended
+                self._dirty.set()
 
     async def _editor(self) -> None:
         while True:

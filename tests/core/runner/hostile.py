@@ -18,6 +18,17 @@ from .conftest import MakeRunner, collect, lines, run_uid_processes
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="per-run uids, namespaces and cgroups need root")
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
+# What a program's /proc/self/status says inside the sandbox (the kernel probes of test_hostile_kernel.py):
+# no capabilities at all, no-new-privileges, a seccomp filter.
+CONTAINED = {
+    "CapEff": "0" * 16,
+    "CapPrm": "0" * 16,
+    "CapInh": "0" * 16,
+    "CapAmb": "0" * 16,
+    "NoNewPrivs": "1",
+    "Seccomp": "2",
+}
+
 # Small limits keep every hostile test short (the CI budget) while the limits still bite.
 HOSTILE = {"timeout_default": 5.0, "timeout_max": 10.0, "memory_mb": 96, "processes": 32, "tmp_mb": 8}
 
@@ -58,7 +69,7 @@ def _uid(pid: int) -> int | None:
 def runner_uids(runner: Runner) -> range:
     uids = runner.host.uids
     assert uids is not None
-    return range(uids.base, uids.base + runner.limits.max_concurrent)
+    return range(uids.base, uids.base + runner.slots)  # max_concurrent per interpreter's worker
 
 
 def assert_host_clean(runner: Runner, shm_before: set[str]) -> None:
@@ -68,10 +79,10 @@ def assert_host_clean(runner: Runner, shm_before: set[str]) -> None:
             assert run_uid_processes(uid) == [], f"processes of uid {uid} left behind"
     assert host_shm_ids() <= shm_before, "a SysV shm segment was left on the host"
     if runner.cgroups is not None:  # a spare of the worker (root) may wait in a slot for its next run
-        for slot in range(runner.limits.max_concurrent):
+        for slot in range(runner.slots):
             left = [pid for pid in runner.cgroups.pids(slot) if _uid(pid) not in (0, None)]
             assert left == [], f"slot {slot}'s cgroup still holds processes of a run"
-    assert len(runner._free_slots) == runner.limits.max_concurrent, "a slot was not given back"
+    assert runner.free_slots == runner.slots, "a slot was not given back"
 
 
 async def assert_next_run_works(runner: Runner) -> None:

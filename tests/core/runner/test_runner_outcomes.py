@@ -80,6 +80,14 @@ async def test_cpu_limit(make_runner: MakeRunner, lag: LagProbe) -> None:
     assert lag.worst < LAG_LIMIT
 
 
+async def test_a_self_sent_sigxcpu_is_not_the_cpu_limit(make_runner: MakeRunner) -> None:
+    runner = await make_runner(cpu_seconds=2)
+    code = "import os, signal\nprint('bye')\nos.kill(os.getpid(), signal.SIGXCPU)\n"
+    events, done = await collect(runner.run(code, timeout=8))
+    assert done.status == Status.KILLED and "SIGXCPU" in (done.error or ""), done
+    assert [o.text for o in lines(events)] == ["bye"]
+
+
 async def test_output_limit_via_print_keeps_early_output(runner: Runner, lag: LagProbe) -> None:
     code = "print('first')\nline = 'x' * 999\nfor _ in range(100_000):\n    print(line)\n"  # 100 MB
     start = time.perf_counter()

@@ -154,5 +154,5 @@ async def test_a_run_cancelled_before_its_task_ran_still_ends(make_runner: MakeR
     done = await asyncio.wait_for(run.wait(), 5)
     assert done.status == Status.CANCELLED
     await asyncio.sleep(0)
-    assert runner.active == 0 and len(runner._free_slots) == runner.limits.max_concurrent
+    assert runner.active == 0 and runner.free_slots == runner.slots
     assert (await runner.run("print('y')", owner=5).wait()).status == Status.OK  # not "busy" forever

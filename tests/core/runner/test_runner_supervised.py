@@ -69,7 +69,7 @@ async def test_forged_ends_do_not_end_runs_or_hold_slots(
         assert done.status == Status.OK, done
         assert [o.text for o in lines(events)] == ["still running"]
         assert sum(isinstance(e, Finished) for e in events) == 1
-    assert len(runner._free_slots) == 4
+    assert runner.free_slots == 4
     events, done = await collect(runner.run("print('next')"))
     assert done.status == Status.OK and [o.text for o in lines(events)] == ["next"]
 
@@ -84,8 +84,8 @@ async def test_a_program_that_kills_its_supervisor_ends_killed(supervised: Runne
     assert [o.text for o in lines(events)] == ["here"]
     assert time.perf_counter() - start < 4
     for _ in range(100):  # without the worker's word that the run is gone, the slot is emptied first
-        if len(supervised._free_slots) == supervised.limits.max_concurrent:
+        if supervised.free_slots == supervised.slots:
             break
         await asyncio.sleep(0.02)
-    assert len(supervised._free_slots) == supervised.limits.max_concurrent
+    assert supervised.free_slots == supervised.slots
     assert (await supervised.run("print('next')").wait()).status == Status.OK
