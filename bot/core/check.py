@@ -17,8 +17,9 @@ and a summary line.  Every example runs once; quiz questions that name an exampl
 `versions` runs once on each of them installed here (its `expect.by_version` applied), the others are skipped
 by name, and a line per version totals the results; a question is checked against the run on the version a
 learner's run gets by default.  Every exercise's reference solution and its starting code run once each (on the
-default version): the solution must pass the exercise's check, the starting code must fail it.  Under a failed example its run's text timeline (who ran, who waited)
-is drawn, indented, so an author sees at once whether the tasks overlapped as the lesson says.
+default version): the solution must pass the exercise's check, the starting code must fail it.  Under a failed
+example its run's text timeline (who ran, who waited) is drawn, indented, so an author sees at once whether the
+tasks overlapped as the lesson says.
 """
 
 from __future__ import annotations
