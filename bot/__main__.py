@@ -5,7 +5,7 @@ a front-end.  Nothing else in the package builds shared resources.
 
     corobot [--config PATH] [--lessons DIR] [--locale L] [--log-level LEVEL] COMMAND
       console                                  interactive terminal (default without DISCORD_TOKEN)
-      run LESSON[/EXAMPLE] [--json] [--width N] [--python 3.12]
+      run LESSON[/EXAMPLE] [--json] [--width N] [--python 3.12] [--timeline-png FILE]
                                                run one example; exit 0 only when it ends ok
       try FILE [--stdin FILE]                  run your own program (learner code); exit 0 when it ends ok
       exercise LESSON[/EXERCISE] [FILE]        show an exercise, or grade FILE against it; exit 0 when it passes
@@ -61,8 +61,11 @@ from bot.core.record import RunRecord, record_run
 from bot.core.review.service import Learning
 from bot.core.runs import RunnerLike
 from bot.core.schema import write_schema
+from bot.core.timeline import format_seconds
+from bot.core.timeline_image import render_png
 from bot.core.versions import normalize, version_tuple
-from bot.locales.wording import failure_text
+from bot.locales import language_of
+from bot.locales.wording import failure_text, legend
 from bot.storage.faults import redact
 from bot.storage.sql import SqlStorage
 from bot.storage.url import default_url, scheme, sqlite_path, storage_for
@@ -119,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("ref", metavar="LESSON_ID[/EXERCISE_ID]", help="a lesson id, optionally /exercise id")
     exercise.add_argument("file", type=Path, nargs="?", metavar="FILE", help="your solution (omit to see the task)")
     exercise.add_argument("--width", type=int, default=60, help="timeline width in columns (default 60)")
+    run.add_argument("--timeline-png", type=Path, metavar="FILE", help="also write the run's timeline as a PNG image")
     lessons = commands.add_parser("lessons", parents=[common], help="list, check or describe lessons")
     lesson_commands = lessons.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
     listing = lesson_commands.add_parser("list", parents=[common], help="lessons in prerequisite order")
@@ -295,6 +299,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             record = await show_run(
                 console, runner, lesson, example, settings.locale, width=args.width, python=versions[0]
             )
+    if args.timeline_png is not None:
+        write_timeline_png(args.timeline_png, record, lesson, example, settings.locale)
     return 0 if record.status == Status.OK else 1
 
 
@@ -349,6 +355,18 @@ async def _learner(settings: Settings, action: Callable[[Console, Playground], A
     if isinstance(outcome, RunRecord):
         return 0 if outcome.status == Status.OK else 1
     return 0 if isinstance(outcome, ExerciseResult) and outcome.grade.passed else 1
+def write_timeline_png(path: Path, record: RunRecord, lesson: Lesson, example: Example, locale: str | None) -> None:
+    """`run --timeline-png FILE`: the timeline image (what Discord attaches), in the terminal's language."""
+    elapsed = f" · {format_seconds(record.elapsed)}" if record.elapsed is not None else ""
+    title = f"{lesson.id}/{example.id}{elapsed}"
+    png = render_png(record, source=example.code, title=title, legend=legend(language_of(locale)))
+    if png is None:
+        print(f"corobot: {example.id} started no task: no timeline written to {path}", file=sys.stderr)
+        return
+    try:
+        path.write_bytes(png)
+    except OSError as exc:
+        raise CommandError(f"cannot write the timeline image to {path}: {exc.strerror or exc}") from None
 
 
 async def _compare(
@@ -370,6 +388,8 @@ async def _compare(
     else:
         locale, width = settings.locale, args.width
         comparison = await show_comparison(console, runner, lesson, example, versions, locale, width=width)
+    if args.timeline_png is not None:
+        print("corobot: --timeline-png draws one run: add --python VERSION to pick it", file=sys.stderr)
     overall = comparison.overall()
     return 0 if overall is not None and overall.status == Status.OK else 1
 

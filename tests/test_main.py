@@ -193,6 +193,18 @@ def test_run_prints_timed_lines_and_summary(workdir: Path) -> None:
     assert all(0.2 < float(t) < 2.0 for t, _ in stamps)
     assert "status: ok" in done.stdout and "expected ≈ 0.3 s ± 0.5: ok" in done.stdout
     assert re.search(r"^say-1 ", done.stdout, re.MULTILINE), "the timeline shows the tasks"
+    assert re.search(r"^say-1 +█░+█", done.stdout, re.MULTILINE), "it ran, waited in its sleep, ran again"
+
+
+def test_run_writes_the_timeline_image(workdir: Path) -> None:
+    target = workdir / "out" / "tl.png"
+    done = corobot(workdir, "run", "hello/two-tasks", "--timeline-png", str(target))
+    assert done.returncode != 0 and "cannot write the timeline image" in done.stderr  # no such folder
+    target.parent.mkdir()
+    done = corobot(workdir, "run", "hello/two-tasks", "--timeline-png", str(target), "--json")
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert all(json.loads(line) for line in done.stdout.splitlines())  # the JSON stream is untouched
 
 
 def test_run_json_lines(workdir: Path) -> None:
@@ -205,6 +217,11 @@ def test_run_json_lines(workdir: Path) -> None:
     assert events[-1]["status"] == "ok"
     assert [e["text"] for e in events if e["type"] == "output"] == ["hello 1", "hello 2"]
     assert {e["name"] for e in events if e["type"] == "task"} >= {"say-1", "say-2"}
+    tasks = {e["task_id"]: e["name"] for e in events if e["type"] == "task"}
+    segments = [s for e in events if e["type"] == "task_runs" for s in e["segments"]]
+    assert {tasks[s["task_id"]] for s in segments} >= {"say-1", "say-2"}
+    assert all({"task_id", "start", "end", "busy", "wait_line"} == set(s) for s in segments)
+    assert all(0 <= s["start"] <= s["end"] <= events[-1]["elapsed"] for s in segments)
 
 
 def test_failing_program_exits_non_zero(workdir: Path) -> None:

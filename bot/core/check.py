@@ -17,7 +17,9 @@ and a summary line.  Every example runs once; quiz questions that name an exampl
 `versions` runs once on each of them installed here (its `expect.by_version` applied), the others are skipped
 by name, and a line per version totals the results; a question is checked against the run on the version a
 learner's run gets by default.  Every exercise's reference solution and its starting code run once each (on the
-default version): the solution must pass the exercise's check, the starting code must fail it.
+default version): the solution must pass the exercise's check, the starting code must fail it.  Under a failed
+example its run's text timeline (who ran, who waited) is drawn, indented, so an author sees at once whether the
+tasks overlapped as the lesson says.
 """
 
 from __future__ import annotations
@@ -37,10 +39,14 @@ from bot.core.errors import LessonError, RunnerError
 from bot.core.exercises import Grade, Part, grade
 from bot.core.lessons import Example, Exercise, Lesson, PredictOutputQuestion, PredictTimeQuestion, Question, Text
 from bot.core.record import ExampleRunner, OutputDifference, RunRecord, compare_output, record_run
+from bot.core.timeline import render_timeline
 from bot.core.versions import Pythons, sort_versions, version_key, version_tuple
 from bot.core.yamlsource import Locator
 
 log = logging.getLogger(__name__)
+
+TIMELINE_WIDTH = 72
+TIMELINE_INDENT = "      "
 
 
 @dataclass(slots=True)
@@ -346,6 +352,8 @@ async def _report_lesson(
             if problems or isinstance(outcome, str):
                 out(f"FAIL  {name}  {'; '.join(problems)}")
                 summary.count("FAIL", python)
+                if not isinstance(outcome, str) and (drawing := render_timeline(outcome, width=TIMELINE_WIDTH)):
+                    out("\n".join(TIMELINE_INDENT + line for line in drawing.splitlines()))
             else:
                 out(f"PASS  {name}  {outcome.elapsed or 0.0:.3f}s")
                 summary.count("PASS", python)

@@ -15,7 +15,21 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from bot.core.events import Event, Finished, LoopBlocked, Output, Queued, Started, Status, Stream, TaskEvent
+from bot.core.events import (
+    Event,
+    Finished,
+    LoopBlocked,
+    Output,
+    Queued,
+    RunsCapped,
+    RunSegment,
+    Started,
+    Status,
+    Stream,
+    TaskEvent,
+    TaskParked,
+    TaskRuns,
+)
 from bot.core.lessons import ElapsedExpect, Example, Expect, Text
 from bot.core.versions import Pythons
 
@@ -121,6 +135,9 @@ class RunRecord:
         self.lines: list[Line] = []
         self.tasks: list[TaskEvent] = []
         self.blocked: list[LoopBlocked] = []
+        self.runs: list[TaskRuns] = []  # who ran when, packed (the runner bounds how many)
+        self.parked: list[TaskParked] = []
+        self.runs_capped: RunsCapped | None = None
         self.finished: Finished | None = None
         self.queue_position: int | None = None  # the latest Queued position; None once started
         self.started = False
@@ -140,6 +157,12 @@ class RunRecord:
             self.tasks.append(event)
         elif isinstance(event, LoopBlocked):
             self.blocked.append(event)
+        elif isinstance(event, TaskRuns):
+            self.runs.append(event)
+        elif isinstance(event, TaskParked):
+            self.parked.append(event)
+        elif isinstance(event, RunsCapped):
+            self.runs_capped = self.runs_capped or event
         elif isinstance(event, Queued):
             self.queue_position = event.position
         elif isinstance(event, Started):
@@ -151,6 +174,11 @@ class RunRecord:
                 return
             self.finished = event
             self.queue_position = None
+
+    @property
+    def segments(self) -> list[RunSegment]:
+        """Every run segment so far, unpacked (a new list each time)."""
+        return [segment for batch in self.runs for segment in batch.segments]
 
     @property
     def done(self) -> bool:

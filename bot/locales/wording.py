@@ -81,6 +81,11 @@ def legend(language: str) -> Legend:
         pending=t(language, "timeline.pending"),
         blocked=t(language, "timeline.blocked"),
         more_tasks=lambda count: t(language, "timeline.more_tasks", count=count),
+        running=t(language, "timeline.running"),
+        waiting=t(language, "timeline.waiting"),
+        unmeasured=t(language, "timeline.unmeasured"),
+        output=t(language, "timeline.output"),
+        lifetime=t(language, "timeline.lifetime"),
     )
 
 

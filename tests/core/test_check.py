@@ -263,3 +263,9 @@ async def test_check_against_the_real_runner(tmp_path: Path) -> None:
     assert "expected ≈0.40s ±0.3, got " in text
     assert (summary.passed, summary.failed, summary.load_errors) == (9, 1, 0), text
     assert summary.exit_code == 1
+    # under the failure, its run's timeline: the two awaits did not overlap (one task's waits, one after another)
+    failure = next(index for index, line in enumerate(lines) if line.startswith("FAIL"))
+    drawing = lines[failure + 1].splitlines()
+    assert all(line.startswith("      ") for line in drawing), lines[failure + 1]
+    assert any(line.split()[0] == "main" for line in drawing) and "░ waiting (at an await)" in lines[failure + 1]
+    assert not any(line.startswith("      ") for line in lines[: failure])  # passing examples draw nothing

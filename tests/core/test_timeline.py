@@ -5,14 +5,28 @@ from __future__ import annotations
 import pytest
 
 from bot.config import RunnerSettings
-from bot.core.events import Event, Finished, LoopBlocked, Output, Started, Status, TaskEvent
+from bot.core.events import (
+    Event,
+    Finished,
+    LoopBlocked,
+    Output,
+    RunsCapped,
+    RunSegment,
+    Started,
+    Status,
+    TaskEvent,
+    TaskRuns,
+)
 from bot.core.runner import Runner
 from bot.core.timeline import (
     BAR,
     BLOCKED,
     CANCELLED,
     FAILED,
+    RUNNING,
     UNFINISHED,
+    UNMEASURED,
+    WAITING,
     RunRecord,
     format_offset,
     render_timeline,
@@ -225,3 +239,60 @@ def test_drawing_costs_what_it_draws_whatever_the_times(t: float) -> None:
     assert time.perf_counter() - start < 0.05
     assert text and all(len(line) <= 56 for line in text.splitlines())
     assert len(format_offset(t)) < 16
+
+
+# --- run segments: who ran, who waited ------------------------------------------------------------------
+
+
+def _measured(*segments: RunSegment, blocks: tuple[LoopBlocked, ...] = (), capped: float | None = None) -> list[Event]:
+    events: list[Event] = [
+        Started(),
+        TaskEvent("main", "created", 0.0, 1),
+        TaskEvent("worker", "created", 0.2, 2),
+        TaskRuns.of(segments, 1.0),
+        *blocks,
+        TaskEvent("worker", "done", 0.8, 2),
+        TaskEvent("main", "done", 1.0, 1),
+    ]
+    if capped is not None:
+        events.append(RunsCapped(len(segments), capped))
+    return [*events, Finished(Status.OK, 1.0)]
+
+
+def _lane(text: str, label: str) -> str:
+    axis = next(line for line in text.splitlines() if line.lstrip().startswith("+-"))
+    origin = len(axis) - len(axis.lstrip())
+    return _row(text, label)[origin:].ljust(len(axis) - origin)
+
+
+def test_a_burst_shorter_than_a_column_still_shows() -> None:
+    text = render_timeline(_measured(RunSegment(2, 0.5, 0.5002, 0.0002), RunSegment(1, 0.0, 0.001, 0.001)), width=60)
+    worker = _lane(text, "worker")
+    assert worker.count(RUNNING) == 1 and worker.strip().strip(WAITING) == RUNNING, text
+    middle = worker.index(RUNNING) / len(worker.rstrip())
+    assert 0.55 < middle < 0.7  # at 0.5 s of a life from 0.2 s to 0.8 s, on a 1 s axis
+    assert worker.startswith(" " * 10) and worker.rstrip().endswith(WAITING)  # blank before it was created
+    assert "█ running  ░ waiting (at an await)" in text
+
+
+def test_waiting_tasks_are_blocked_while_another_holds_the_loop() -> None:
+    block = LoopBlocked(0.4, 0.3, line=5)
+    text = render_timeline(_measured(RunSegment(2, 0.3, 0.7, 0.4), blocks=(block,)), width=60)
+    worker, main = _lane(text, "worker"), _lane(text, "main")
+    assert RUNNING * 10 in worker and BLOCKED not in worker
+    assert BLOCKED * 10 in main and RUNNING not in main  # main waited, and could not have run
+    assert "▓ event loop blocked" in text
+
+
+def test_past_the_cap_nothing_is_called_waiting() -> None:
+    text = render_timeline(_measured(RunSegment(1, 0.0, 0.01, 0.01), capped=0.5), width=60)
+    main = _lane(text, "main").rstrip()
+    assert WAITING in main[: len(main) // 2] and set(main[len(main) * 6 // 10 :]) == {UNMEASURED}, text
+    assert "· not measured (too many switches)" in text
+
+
+def test_the_legend_is_translated() -> None:
+    from bot.locales.wording import legend
+
+    text = render_timeline(_measured(RunSegment(2, 0.3, 0.4, 0.1)), legend=legend("zh-CN"), width=60)
+    assert "█ 运行中" in text and "░ 等待中" in text

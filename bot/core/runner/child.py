@@ -10,10 +10,13 @@
   records each task's lifecycle; the name is read when the event is sent (one callback later), because
   `create_task(name=)` / `TaskGroup` name a task only after the task factory has returned.
 * Every loop callback (`Handle._run`) is timed; one that holds the loop longer than `BLOCK_THRESHOLD`
-  becomes a `blocked` event.  A watchdog thread samples the main thread's stack while a callback runs
-  long, to name the program's line.  Each loop wait is capped at `WAIT_CAP` so sleeps overshoot little.
+  becomes a `blocked` event. A callback that steps a task is charged to it as a run segment, and the line
+  of the `await` a task waited on is read before its next step (`taskruns.py`). A watchdog thread samples
+  the main thread's stack while a callback runs long, to name the program's line. Each loop wait is
+  capped at `WAIT_CAP` so sleeps overshoot little.
 
-Protocol (one JSON object per line, key `k`): start, out, task, blocking, blocked, error, limit.
+Protocol (one JSON object per line, key `k`): start, out, task, blocking, blocked, error, limit, and the run
+segments' seg, park, capped (`taskruns.py`).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import builtins
-import collections
 import contextlib
+import importlib
+import importlib.util
 import io
 import json
 import linecache
@@ -33,11 +37,28 @@ import selectors
 import sys
 import threading
 import time
-import traceback
 import types
 from collections.abc import Callable, Coroutine
 from contextvars import Context
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from bot.core.runner import taskruns, tracebacks
+else:
+
+    def _sibling(name: str) -> types.ModuleType:
+        """A module beside this one, whether loaded as `bot.core.runner.child` or by path in the sandbox."""
+        if __package__:
+            return importlib.import_module(f"{__package__}.{name}")
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+        spec = importlib.util.spec_from_file_location(f"corobot_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    taskruns = _sibling("taskruns")
+    tracebacks = _sibling("tracebacks")
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +71,6 @@ WATCH_INTERVAL = 0.04  # how often the watchdog looks at the running callback (b
 WATCH_IDLE = 3  # looks that find no callback running before the watchdog parks until one starts
 FD_SETSIZE = 1024  # select(2) handles descriptors below this
 MAX_TASK_EVENTS = 5000  # task events sent per run; more are dropped
-TRACEBACK_ENDS = 12  # frames kept from each end of a very deep traceback (deep recursion)
 _exit = os._exit  # ours: the program's os._exit is wrapped to flush a partial last line first
 
 _T = TypeVar("_T")
@@ -70,9 +90,8 @@ class Harness:
         self.lock = threading.Lock()
         self.t0 = time.perf_counter()
         self.main_ident = threading.get_ident()
-        self.pending: list[tuple[asyncio.Task[Any], int, float]] = []
+        self.pending: list[tuple[asyncio.Task[Any], int, float, str]] = []
         self.task_ids = 0
-        self.coro_names: dict[int, str | None] = {}  # task id -> its coroutine's name, until the task is done
         self.task_events = 0
         self.partial: dict[str, str] = {"stdout": "", "stderr": ""}
         self.cb_seq = 0
@@ -81,6 +100,7 @@ class Harness:
         self.watchdog: threading.Thread | None = None
         self.parked = False  # the watchdog sleeps until `wake` is set by the next callback
         self.wake = threading.Event()
+        self.runs = taskruns.TaskRuns(self.send, name)
 
     # -- the pipe ------------------------------------------------------------------------------
     def send(self, obj: dict[str, Any]) -> None:
@@ -120,6 +140,7 @@ class Harness:
                 cut = line.encode("utf-8", "backslashreplace")[:room].decode("utf-8", "ignore")
                 self.send({"k": "out", "s": stream, "x": cut, "t": self.now()})
             self.send({"k": "limit", "w": "output", "t": self.now()})
+            self.runs.finish()  # the timeline of what ran until the limit
             _exit(0)
         self.used_bytes += size
         self.used_lines += 1
@@ -132,30 +153,40 @@ class Harness:
                 self._line(stream, rest, newline=False)
 
     # -- tasks ---------------------------------------------------------------------------------
-    def task_created(self, task: asyncio.Task[Any], coro: object) -> None:
-        # `coro` as create_task received it: Task.get_coro() on an eagerly completed task (3.12's eager task
-        # factory) crashes CPython 3.12.0-3.12.4 with SIGSEGV (gh-122332) and returns None on 3.13.
+    def task_created(self, task: asyncio.Task[Any], coro: object, created: float) -> None:
+        """`coro` as create_task received it: Task.get_coro() on an eagerly completed task (3.12's eager task
+        factory) crashes CPython 3.12.0-3.12.4 with SIGSEGV (gh-122332) and returns None on 3.13.  `created`
+        is when create_task was called (an eager task's first step has run since)."""
         qualname = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None)
+        qualname = qualname if isinstance(qualname, str) else ""
         if qualname in _INTERNAL_TASKS:
             return
         self.task_ids += 1
-        self.pending.append((task, self.task_ids, self.now()))
         task_id = self.task_ids
-        self.coro_names[task_id] = qualname if isinstance(qualname, str) else None
-        task.add_done_callback(lambda t: self.task_done(t, task_id))
+        self.pending.append((task, task_id, created - self.t0, qualname))
+        if task_id <= taskruns.MAX_TRACKED:
+            self.runs.track(task, task_id, coro, created)
+        task.add_done_callback(lambda t: self.task_done(t, task_id, qualname))
 
     def flush_tasks(self) -> None:
         while self.pending:
-            task, task_id, t = self.pending.pop(0)
-            self._task_event(_display_name(task, self.coro_names.get(task_id)), "created", t, task_id)
+            task, task_id, t, qualname = self.pending.pop(0)
+            self._task_event(_display_name(task, qualname), "created", t, task_id)
 
-    def task_done(self, task: asyncio.Task[Any], task_id: int) -> None:
+    def task_done(self, task: asyncio.Task[Any], task_id: int, qualname: str) -> None:
         self.flush_tasks()
+        self.runs.done(task)
         if task.cancelled():
             kind = "cancelled"
         else:  # `_exception`, not exception(): keep "exception was never retrieved" for the lesson
             kind = "failed" if getattr(task, "_exception", None) is not None else "done"
-        self._task_event(_display_name(task, self.coro_names.pop(task_id, None)), kind, self.now(), task_id)
+        self._task_event(_display_name(task, qualname), kind, self.now(), task_id)
+
+    def finish(self) -> None:
+        """What the program leaves unsent when it ends: task events, run segments, a partial last line."""
+        self.flush_tasks()
+        self.runs.finish()
+        self.flush_partial()
 
     def _task_event(self, name: str, kind: str, t: float, task_id: int) -> None:
         self.task_events += 1
@@ -204,11 +235,9 @@ class Harness:
             frame = frame.f_back
         return None
 
-    def callback_done(self, seq: int, start: float) -> None:
-        duration = time.perf_counter() - start
-        if duration > BLOCK_THRESHOLD:
-            line = self.sample[1] if self.sample[0] == seq else None
-            self.send({"k": "blocked", "d": duration, "t": start - self.t0, "l": line})
+    def blocked(self, seq: int, start: float, duration: float) -> None:
+        line = self.sample[1] if self.sample[0] == seq else None
+        self.send({"k": "blocked", "d": duration, "t": start - self.t0, "l": line})
 
 
 class _Writer(io.TextIOBase):
@@ -245,46 +274,84 @@ class _Writer(io.TextIOBase):
 
 class _CappedSelect(selectors.SelectSelector):
     """select(2) takes its timeout in microseconds, where epoll rounds up to whole milliseconds (a sleep
-    would end up to 1 ms late); with at most FD_SETSIZE open files per run, select(2) is safe."""
+    would end up to 1 ms late); with at most FD_SETSIZE open files per run, select(2) is safe.  Before the
+    loop waits (every task suspended), `idle` gets a chance to send what was measured."""
+
+    def __init__(self, idle: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self._idle = idle
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout is None or timeout > WAIT_CAP:
             timeout = WAIT_CAP
+        if timeout > 0 and self._idle is not None:
+            self._idle()
         return super().select(timeout)
 
 
 class _CappedEpoll(selectors.EpollSelector):
+    def __init__(self, idle: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self._idle = idle
+
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout is None or timeout > WAIT_CAP:
             timeout = WAIT_CAP
+        if timeout > 0 and self._idle is not None:
+            self._idle()
         return super().select(timeout)
 
 
-def _selector() -> selectors.BaseSelector:
+def _selector(idle: Callable[[], None] | None = None) -> selectors.BaseSelector:
     fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    return _CappedSelect() if 0 <= fd_limit <= FD_SETSIZE else _CappedEpoll()
+    return _CappedSelect(idle) if 0 <= fd_limit <= FD_SETSIZE else _CappedEpoll(idle)
 
 
-def install(harness: Harness) -> None:
-    """Hook loop creation, task creation and callback timing for every loop the program makes."""
+class _Never:
+    """A type no callback has: with it, no callback is charged to a task (`install(measure=False)`)."""
+
+
+if TYPE_CHECKING:
+
+    class _Bound(Protocol):
+        __self__: object
+
+    class _Handle(asyncio.Handle):
+        _callback: _Bound  # what `_run` calls (typeshed does not declare it); a task's have `__self__`
+
+else:
+    _Handle = asyncio.Handle
+
+
+def install(harness: Harness, *, measure: bool = True) -> None:
+    """Hook loop creation, task creation and callback timing for every loop the program makes; `measure`
+    False leaves out the run segments (the benchmark's baseline)."""
 
     class _Loop(asyncio.SelectorEventLoop):
         def create_task(  # type: ignore[override]
             self, coro: Coroutine[Any, Any, _T], *, name: str | None = None, context: Context | None = None
         ) -> asyncio.Task[_T]:
-            task = super().create_task(coro, name=name, context=context)
-            harness.task_created(task, coro)
+            created = time.perf_counter()
+            task = super().create_task(coro, name=name, context=context)  # an eager task's first step runs here
+            harness.task_created(task, coro, created)
             return task
 
     class _Policy(asyncio.DefaultEventLoopPolicy):
         def new_event_loop(self) -> asyncio.AbstractEventLoop:
             harness.start_watchdog()
-            return _Loop(_selector())
+            return _Loop(_selector(harness.runs.idle))
 
-    original: Callable[[asyncio.Handle], None] = asyncio.Handle._run
+    original: Callable[[_Handle], None] = asyncio.Handle._run
     main_ident = harness.main_ident
+    runs = harness.runs
+    # Bound once: the hot path below is inlined (see taskruns.py) because a method call per callback costs
+    # more than the bookkeeping itself.  `states` is cleared per run, never replaced.
+    task_state = runs.states.get
+    step_type: type = runs.step_type if measure else _Never
+    wake_type: type = runs.wake_type if measure else _Never
+    perf_counter = time.perf_counter
 
-    def _run(handle: asyncio.Handle) -> None:
+    def _run(handle: _Handle) -> None:
         if threading.get_ident() != main_ident:
             original(handle)
             return
@@ -292,66 +359,34 @@ def install(harness: Harness) -> None:
             harness.flush_tasks()
         harness.cb_seq += 1
         seq = harness.cb_seq
-        start = harness.cb_start = time.perf_counter()
+        callback = handle._callback
+        kind = type(callback)  # a task's step or wake-up: `__self__` is the task (states: live tracked tasks)
+        state = task_state(id(callback.__self__)) if kind is step_type or kind is wake_type else None
+        start = harness.cb_start = perf_counter()
         if harness.parked:  # read after cb_start is set, so the watchdog sees one or the other
             harness.wake.set()
+        if state is not None and start - state.end > runs.gap:
+            runs.new_segment(state, start)
         try:
             original(handle)
         finally:
+            end = perf_counter()
             harness.cb_start = 0.0
-            harness.callback_done(seq, start)
+            if state is not None:
+                state.busy += end - start
+                state.end = end
+            if end - start > BLOCK_THRESHOLD:
+                harness.blocked(seq, start, end - start)
 
     setattr(asyncio.Handle, "_run", _run)  # noqa: B010
     asyncio.set_event_loop_policy(_Policy())
-
-
-def _frames(tb: types.TracebackType | None) -> tuple[list[traceback.FrameSummary], list[traceback.FrameSummary], int]:
-    """The first and last TRACEBACK_ENDS frames and how many lie between, in O(1) memory: a deep recursion's
-    traceback has a frame per level, and formatting them all can itself run out of memory."""
-    head: list[types.TracebackType] = []
-    tail: collections.deque[types.TracebackType] = collections.deque(maxlen=TRACEBACK_ENDS)
-    total = 0
-    while tb is not None:
-        total += 1
-        if len(head) < TRACEBACK_ENDS:
-            head.append(tb)
-        else:
-            tail.append(tb)
-        tb = tb.tb_next
-
-    def summary(entry: types.TracebackType) -> traceback.FrameSummary:
-        code = entry.tb_frame.f_code
-        return traceback.FrameSummary(code.co_filename, entry.tb_lineno, code.co_name)
-
-    return [summary(e) for e in head], [summary(e) for e in tail], total - len(head) - len(tail)
-
-
-def format_error(exc: BaseException, name: str) -> tuple[str, str]:
-    """('Type: message', traceback text) keeping only the program's frames (and where it was raised)."""
-    error = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    if isinstance(exc, SyntaxError):
-        body = "".join(traceback.format_exception_only(type(exc), exc))
-        return error, body
-    head, tail, skipped = _frames(exc.__traceback__)
-    last = (tail or head)[-1:]
-    head = [f for f in head if f.filename == name]
-    tail = [f for f in tail if f.filename == name]
-    if last and last[0].filename != name:  # where it was raised, even outside the program
-        (tail if skipped or tail else head).append(last[0])
-    lines = traceback.format_list(head)
-    if skipped:
-        lines.append(f"  ... {skipped} more frames ...\n")
-    lines += traceback.format_list(tail)
-    text = "Traceback (most recent call last):\n" + "".join(lines)
-    text += "".join(traceback.format_exception_only(type(exc), exc))
-    return error, text
 
 
 def report_crash(harness: Harness, exc: BaseException) -> None:
     """The program's error, however it has to be said: with its traceback if that can be formatted, else
     just its type (e.g. a MemoryError that left no memory to format the traceback with)."""
     try:
-        error, text = format_error(exc, harness.name)
+        error, text = tracebacks.format_error(exc, harness.name)
     except BaseException:
         exc.__traceback__ = None  # let the frames go, then say what we can
         error, text = type(exc).__name__, f"{type(exc).__name__} (no traceback: formatting it failed)\n"
@@ -361,14 +396,14 @@ def report_crash(harness: Harness, exc: BaseException) -> None:
         harness.send({"k": "error", "type": type(exc).__name__, "e": type(exc).__name__, "tb": "", "t": 0.0})
 
 
-def prepare() -> Harness:
+def prepare(*, measure: bool = True) -> Harness:
     """Install everything before the run is known (in the pre-forked spare), touching the hot paths once.
 
     Done ahead of the request, the copy-on-write page faults and first-call costs are not on the path
     from request to the program's first line.
     """
     harness = Harness(-1, "<spare>", 1 << 30, 1 << 30)
-    install(harness)
+    install(harness, measure=measure)
     sys.stdout = _Writer(harness, "stdout", 1)
     sys.stderr = _Writer(harness, "stderr", 2)
     setattr(sys, "__stdout__", sys.stdout)  # noqa: B010
@@ -378,17 +413,26 @@ def prepare() -> Harness:
     harness.send({"k": "start", "t0": harness.t0, "pid": os.getpid(), "uid": os.getuid()})
     exec(compile("pass\n", "<warm-up>", "exec", dont_inherit=True), {})
     # A loop made and run once, here rather than in the program's asyncio.run (which then reaches the
-    # program's first line ~1 ms sooner): no policy, so no watchdog thread yet; a Handle, not a Task, so
-    # the program's first unnamed task is still Task-1.
-    loop = asyncio.SelectorEventLoop(_CappedSelect())  # what the program gets under its file limit
+    # program's first line ~1 ms sooner): no policy, so no watchdog thread yet.
+    # A named task (only unnamed ones take a number) shows the harness the type of a task's step callback
+    # and runs the run-segment bookkeeping once.
+    loop = asyncio.SelectorEventLoop(_CappedSelect(harness.runs.idle))  # what the program gets under its file limit
     try:
-        loop.call_soon(loop.stop)
-        loop.run_forever()
+        coro = _warm_up()
+        task = loop.create_task(coro, name="corobot-warm-up")
+        harness.task_created(task, coro, time.perf_counter())
+        loop.run_until_complete(task)
     finally:
         loop.close()
+    harness.finish()
     os.close(harness.fd)
     harness.used_bytes = harness.used_lines = 0
+    harness.task_ids = harness.task_events = 0
     return harness
+
+
+async def _warm_up() -> None:
+    await asyncio.sleep(0)
 
 
 def run_program(harness: Harness, code: bytes, name: str, event_fd: int, out_bytes: int, out_lines: int) -> NoReturn:
@@ -407,12 +451,14 @@ def run_program(harness: Harness, code: bytes, name: str, event_fd: int, out_byt
 
     def exit_now(status: int) -> NoReturn:  # the program's os._exit: what it printed without a newline counts
         with contextlib.suppress(BaseException):
-            harness.flush_partial()
+            harness.finish()
         _exit(status)
 
     os._exit = exit_now
     exit_code = 0
     harness.t0 = time.perf_counter()
+    harness.runs.filename = name
+    harness.runs.reset(harness.t0)
     harness.send({"k": "start", "t0": harness.t0, "pid": os.getpid(), "uid": os.getuid()})
     try:
         program = compile(source, name, "exec", dont_inherit=True)
@@ -435,14 +481,14 @@ def run_program(harness: Harness, code: bytes, name: str, event_fd: int, out_byt
     except BaseException as exc:
         report_crash(harness, exc)
         exit_code = exit_code or 1
-    harness.flush_tasks()
-    harness.flush_partial()
+    harness.finish()
     _exit(exit_code & 0xFF)
 
 
-def _display_name(task: asyncio.Task[Any], qualname: str | None) -> str:
+def _display_name(task: asyncio.Task[Any], qualname: str) -> str:
     """The task's own name; for an unnamed task (`Task-7`; `None` under a task factory on 3.13.0, gh-128307),
-    its coroutine's name (`main`, `say`), which is what a learner recognises on the timeline."""
+    its coroutine's name (`main`, `say`, the `qualname` seen at creation), which is what a learner recognises
+    on the timeline."""
     name = task.get_name()
     if (name == "None" or (name.startswith("Task-") and name[5:].isdigit())) and qualname:
         return qualname.rsplit(".", 1)[-1]

@@ -15,26 +15,42 @@ warnings are bounded per run, so the bot's work per run is bounded whatever the 
 
 from __future__ import annotations
 
+import array
 import asyncio
+import base64
 import contextlib
 import functools
 import json
 import logging
+import math
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.events import Event, LoopBlocked, Output, Stream, TaskEvent
+from bot.core.events import (
+    Event,
+    LoopBlocked,
+    Output,
+    RunsCapped,
+    Stream,
+    TaskEvent,
+    TaskParked,
+    TaskRuns,
+)
 from bot.core.runner import messages as m
 
 log = logging.getLogger(__name__)
 
-MAX_EVENT_BYTES = 2 * 1024 * 1024  # protocol bytes per run besides output lines (tasks, blocks, errors)
+MAX_EVENT_BYTES = 4 * 1024 * 1024  # protocol bytes per run besides output lines (tasks, runs, blocks, errors)
 MAX_TASK_EVENTS = 5_000  # as the harness sends at most; more are dropped
 MAX_BLOCKS = 500  # loop-blocked reports kept per run
+MAX_SEGMENTS = 20_000  # run segments kept per run (as the harness sends at most); more are dropped
+MAX_BATCH = 400  # segments (or parked tasks) one message may carry, as the harness sends them
+SEGMENT_TEXT = (MAX_BATCH * 5 * 8 + 2) // 3 * 4  # base64 characters of a full batch of segments
 MAX_WARNINGS = 5  # logged per run; the rest are counted
 CLOCK_SLACK = 0.002  # seconds: float rounding between the child's clock readings and ours (same clock)
 TASK_KINDS = frozenset({"created", "done", "cancelled", "failed"})
@@ -103,6 +119,9 @@ class RunProcess:
         self._event_bytes = 0
         self._task_events = 0
         self._blocks = 0
+        self._segments = 0
+        self._parked = 0
+        self._capped = False
         self._warnings = 0
         self._open = 3
         loop = asyncio.get_running_loop()
@@ -300,6 +319,12 @@ class RunProcess:
             self._task(msg)
         elif kind in ("blocking", "blocked"):
             self._blocked(kind, msg)
+        elif kind == "seg":
+            self._runs(msg)
+        elif kind == "park":
+            self._park(msg)
+        elif kind == "capped":
+            self._cap(self._time(msg.get("t")))
         elif kind == "error":
             error, tb = m.text(msg.get("e"), m.MAX_ERROR), m.text(msg.get("tb"), m.MAX_TRACEBACK)
             if error is None:
@@ -353,3 +378,103 @@ class RunProcess:
             duration = max(0.0, min(duration or 0.0, room))
         if self._blocks <= MAX_BLOCKS:
             self.emit(LoopBlocked(duration=max(0.0, min(duration, room)), t=t, line=line))
+
+    # -- who ran, who waited ------------------------------------------------------------------------------
+    def _numbers(self, msg: dict[str, Any], key: str, width: int) -> list[int] | None:
+        """A flat list of `width`-tuples of integers, at most MAX_BATCH tuples, else None (and a warning)."""
+        values = msg.get(key)
+        if (
+            type(values) is not list
+            or len(values) % width
+            or len(values) > width * MAX_BATCH
+            or not all(type(v) is int and -(2**53) < v < 2**53 for v in values)
+        ):
+            self._warn("malformed %s message", str(msg.get("k"))[:20])
+            return None
+        return values
+
+    def _clamped(self, t: float, limit: float) -> float:
+        """A time since the program's start, clamped to [0, limit] (distrusted when it was outside)."""
+        if t < -CLOCK_SLACK or t > limit + CLOCK_SLACK:
+            self._distrust(f"a run segment at {t:.6g} s when {limit:.3f} s had passed")
+        return min(max(t, 0.0), limit)
+
+    def _cap(self, t: float | None) -> None:
+        if not self._capped:
+            self._capped = True
+            self.emit(RunsCapped(segments=self._segments, t=t if t is not None else self._now()))
+
+    def _runs(self, msg: dict[str, Any]) -> None:
+        """Run segments: five little-endian float64 each (task id, start, end, busy, the wait's line), base64;
+        times are the child's `perf_counter` readings, made relative to the program's start here."""
+        encoded, t0 = msg.get("b"), self.outcome.t0
+        if self._capped:  # nothing more is kept: not even decoded
+            return None
+        if type(encoded) is not str or len(encoded) > SEGMENT_TEXT or t0 is None:
+            return self._warn("malformed seg message")
+        try:
+            values = array.array("d", base64.b64decode(encoded, validate=True))
+        except ValueError:  # bad base64, or not a whole number of float64
+            return self._warn("malformed seg message")
+        if len(values) % 5:
+            return self._warn("malformed seg message")
+        if sys.byteorder != "little":
+            values.byteswap()
+        limit = max(0.0, self._now())
+        high, room = limit + CLOCK_SLACK, MAX_SEGMENTS - self._segments
+        kept = array.array("d")  # the checked segments, packed as TaskRuns keeps them
+        columns = (values[0::5], values[1::5], values[2::5], values[3::5], values[4::5])
+        for task_id, start, end, busy, line in zip(*columns, strict=True):
+            if len(kept) >= 5 * room:
+                break
+            start -= t0
+            end -= t0
+            # one chain of comparisons for the usual case (NaN fails every one, infinities the bounds)
+            if not (0 < task_id < 2**31 and task_id == int(task_id) and -CLOCK_SLACK <= start <= end <= high):
+                segment = self._odd_segment(task_id, start, end, limit)
+                if segment is None:
+                    continue
+                start, end = segment
+            start, end = max(start, 0.0), min(end, limit)
+            if not busy >= 0.0:  # NaN too
+                busy = 0.0
+            elif busy > end - start:
+                busy = end - start
+            wait_line = line if 0 < line <= 10**7 and line == int(line) else 0.0
+            kept.extend((task_id, start, end, busy, wait_line))
+        self._segments += len(kept) // 5
+        last = max(kept[2::5]) if kept else None
+        if last is not None:
+            if sys.byteorder != "little":
+                kept.byteswap()
+            self.emit(TaskRuns(kept.tobytes(), t=last))
+        if self._segments >= MAX_SEGMENTS:
+            self._cap(last)
+
+    def _odd_segment(self, task_id: float, start: float, end: float, limit: float) -> tuple[float, float] | None:
+        """A segment the quick check refused: clamped and distrusted when its times lie outside the run, None
+        (and a warning) when it is not a segment at all."""
+        if not (math.isfinite(task_id) and 0 < task_id < 2**31 and task_id.is_integer()):
+            self._warn("impossible run segment")
+            return None
+        if not (math.isfinite(start) and math.isfinite(end)):
+            self._distrust("a run segment at a time that is not a number")
+            return 0.0, limit
+        if end < start:
+            self._warn("impossible run segment")
+            return None
+        return self._clamped(start, limit), self._clamped(end, limit)
+
+    def _park(self, msg: dict[str, Any]) -> None:
+        """Tasks suspended for a while: (task id, the await's line, since when in microseconds) each."""
+        values = self._numbers(msg, "p", 3)
+        if values is None:
+            return
+        limit = max(0.0, self._now())
+        for at in range(0, len(values), 3):
+            self._parked += 1
+            if self._parked > MAX_TASK_EVENTS:
+                return
+            task_id, line, since = values[at : at + 3]
+            if task_id > 0:
+                self.emit(TaskParked(task_id=task_id, line=m.optional_line(line), t=self._clamped(since / 1e6, limit)))

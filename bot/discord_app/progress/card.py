@@ -5,33 +5,24 @@ event loop; `CardCache` keeps the PNG of each distinct card (the card's data is 
 again before anything changed gets the same bytes without rendering.  The text version of the same numbers is
 the message's content and the image's description (alt text), for screen readers.
 
-The font must draw Chinese: the first of `FONTS` that is installed (Debian's `fonts-wqy-microhei`, which
-`.ci/run` installs, or `fonts-noto-cjk`), never downloaded; without one, Pillow's built-in font draws Latin
-text only and a warning says which package to install.
+The font must draw Chinese: `bot.core.fonts` finds it (Debian's `fonts-wqy-microhei`, which `.ci/run`
+installs, or `fonts-noto-cjk`; the run timeline's image uses the same), never downloaded; without one, Pillow's
+built-in font draws Latin text only and a warning says which package to install.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-log = logging.getLogger(__name__)
+from bot.core.fonts import font
 
 SIZE = (800, 450)
-FONTS = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-)
 BACKGROUND, PANEL, TEXT, MUTED = (24, 26, 33), (37, 40, 50), (235, 237, 242), (150, 156, 170)
 ACCENT, GOOD, WARN = (88, 101, 242), (67, 181, 129), (250, 166, 26)
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +41,6 @@ class CardData:
     next_label: str  # when the next card comes due, or "" (already worded)
     topics_label: str
     topics: tuple[tuple[str, float], ...]  # (topic, mastery 0-1), weakest first
-
-
-@lru_cache(maxsize=1)
-def font_path() -> Path | None:
-    found = next((path for path in FONTS if path.is_file()), None)
-    if found is None:
-        tried = ", ".join(str(p) for p in FONTS)
-        log.warning("no CJK font found (%s): progress cards draw Latin text only; install fonts-wqy-microhei", tried)
-    return found
-
-
-@lru_cache(maxsize=16)
-def font(size: int) -> Font:
-    path = font_path()
-    return ImageFont.truetype(str(path), size) if path is not None else ImageFont.load_default(size)
 
 
 def render(data: CardData) -> bytes:

@@ -4,7 +4,8 @@ Everything a program printed is made safe: output and tracebacks sit in code blo
 (`markdown.code_safe`), an exception's text and quoted lines in inline spans they cannot leave
 (`markdown.inline_code`).  The message always fits Discord's 2000 characters: the summary under the output is
 shortened first (timeline, then traceback), then only the last output lines are shown with a count of the
-hidden ones; the full output, with times, is attached as a text file when the run ends.  Timings the program
+hidden ones; the full output, with times, is attached as a text file when the run ends, and the timeline as
+an image (`timeline_image`, drawn off the event loop by the stream).  Timings the program
 reported outside its run are flagged after the total.
 """
 
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from bot.core.events import Status
 from bot.core.lessons import Expect
 from bot.core.record import Line, RunRecord
-from bot.core.timeline import format_offset, render_timeline
+from bot.core.timeline import format_offset, format_seconds, render_timeline
+from bot.core.timeline_image import render_png
 from bot.discord_app.i18n import t
 from bot.discord_app.markdown import MESSAGE_LIMIT, clip, code_block, code_safe, inline_code, strip_control
 from bot.locales import language_of
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 LINE_LIMIT = 300  # characters of one output line shown in the message (the attachment has it all)
 MIN_OUTPUT = 400  # characters kept for output before the summary gets shortened
 ATTACHMENT_NAME = "output.txt"
+TIMELINE_IMAGE = "run-timeline.png"
 TIMELINE_WIDTH = 56
 STATUS = {
     Status.OK: "run.status.ok",
@@ -66,6 +69,14 @@ def timeline_block(record: RunRecord, locale: str) -> str:
     return t(locale, "run.timeline") + "\n" + code_block(code_safe(drawing)) if drawing else ""
 
 
+def timeline_image(record: RunRecord, view: RunView) -> bytes | None:
+    """The run's timeline as a PNG in the member's language (None when there is nothing to draw).  CPU work
+    of tens of milliseconds: call it in a thread."""
+    elapsed = record.elapsed
+    title = view.example_id + (f" · {format_seconds(elapsed)}" if elapsed is not None else "")
+    return render_png(record, source=view.source, title=title, legend=legend(language_of(view.locale)))
+
+
 @dataclass(frozen=True, slots=True)
 class RunView:
     """What to show for a run, decided by the caller."""
@@ -77,6 +88,7 @@ class RunView:
     restarting: bool = False  # the bot is shutting down: say so in the final state
     continued: bool = False  # this is the fallback channel message (the interaction expired)
     python: str | None = None  # the Python release it runs on, shown when the bot offers several
+    source: str | None = None  # the program, so the timeline image can quote the line each task waited on
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,8 @@ class RunService:
             raise
         locale = lesson_locale(interaction.locale)
         shown = pythons.release(versions[0]) if len(pythons.versions) > 1 and group is None else None
-        view = RunView(lesson.title.get(locale), example.id, locale, expect_on(example, versions[0]), python=shown)
+        expect = expect_on(example, versions[0])
+        view = RunView(lesson.title.get(locale), example.id, locale, expect, python=shown, source=example.code)
         chosen = versions[0] if python is not None else None
         ticket = RunTicket(user, run_id, lesson.id, example.id, locale, chosen)
         interval = self.settings.edit_interval

@@ -4,7 +4,8 @@ The consumer loop feeds every event into a `RunRecord` and sets a flag; a separa
 pattern) wakes on the flag, edits the message once with the whole current state, then waits
 `edit_interval` seconds before it may edit again, so a chatty program costs at most ~1 edit per second.
 When the run finishes the editor stops (never in the middle of an edit, so no stale edit can land after
-the final one) and one final edit shows the summary, attaching the full output when it did not fit.  Right
+the final one) and one final edit shows the summary, attaching the full output when it did not fit and the
+timeline image (rendered in a thread: tens of milliseconds of CPU that must not stall the bot's loop).  Right
 after `Started` the editor waits up to 0.25 s for the first line, so "running" and the first output are one edit.
 
 The message is the interaction's original response.  Interaction tokens expire after 15 minutes: when that
@@ -26,10 +27,10 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.core.events import Finished, Output
+from bot.core.events import Finished, Output, RunsCapped, TaskParked, TaskRuns
 from bot.core.record import RunHandle, RunRecord
 from bot.discord_app.context import NO_PINGS, Interaction
-from bot.discord_app.runs.message import ATTACHMENT_NAME, Rendered, RunView, render_run
+from bot.discord_app.runs.message import ATTACHMENT_NAME, TIMELINE_IMAGE, Rendered, RunView, render_run, timeline_image
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class RunStream:
         self._lock = asyncio.Lock()
         self._has_output = asyncio.Event()
         self._continued = False  # the interaction token expired: output continues in a channel message
+        self.timeline_png: bytes | None = None  # drawn once the run has finished, attached to the final edit
 
     def stop_for_restart(self) -> None:
         """Shutdown: cancel the run; the final edit says the bot is restarting."""
@@ -113,6 +115,10 @@ class RunStream:
             self._done.set()
             self._dirty.set()
             await asyncio.gather(editor, return_exceptions=True)
+        try:
+            self.timeline_png = await asyncio.to_thread(timeline_image, self.record, self.view)
+        except Exception:  # the run's message matters more than its picture
+            log.exception("run %s: drawing the timeline failed", self.run_id)
         await self._push(final=True)
         return self.record.finished
 
@@ -122,7 +128,8 @@ class RunStream:
             self.record.add(event)
             if isinstance(event, Output):
                 self._has_output.set()
-            self._dirty.set()
+            if not isinstance(event, TaskRuns | TaskParked | RunsCapped):  # drawn only once it has ended
+                self._dirty.set()
 
     async def _editor(self) -> None:
         while True:
@@ -168,9 +175,15 @@ class RunStream:
                     if attempt + 1 < attempts:
                         await asyncio.sleep(1.0 + attempt)
 
+    def _files(self, rendered: Rendered, final: bool) -> list[discord.File]:
+        files = [discord.File(io.BytesIO(rendered.attachment.encode()), ATTACHMENT_NAME)] if rendered.attachment else []
+        if final and self.timeline_png is not None:
+            files.append(discord.File(io.BytesIO(self.timeline_png), TIMELINE_IMAGE))
+        return files
+
     async def _send(self, rendered: Rendered, final: bool) -> None:
         view = self.controls(self.ticket, self.record)
-        files = [discord.File(io.BytesIO(rendered.attachment.encode()), ATTACHMENT_NAME)] if rendered.attachment else []
+        files = self._files(rendered, final)
         if self.fallback is None and self._token_expiring():
             log.info("run %s: interaction token about to expire; continuing in a channel message", self.run_id)
             await self._start_fallback(final)
@@ -197,7 +210,7 @@ class RunStream:
             raise discord.ClientException("no channel to continue the run in")
         self._continued = True
         rendered = self._render(final)
-        files = [discord.File(io.BytesIO(rendered.attachment.encode()), ATTACHMENT_NAME)] if rendered.attachment else []
+        files = self._files(rendered, final)
         self.fallback = await channel.send(
             content=rendered.content,
             files=files,

@@ -13,10 +13,12 @@ import time
 
 import pytest
 
-from bot.core.events import Finished, LoopBlocked, Output, Status, TaskEvent
+from bot.core.events import Finished, LoopBlocked, Output, RunsCapped, Status, TaskEvent
 from bot.core.record import RunRecord
 from bot.core.runner import Runner
+from bot.core.runner.process import MAX_SEGMENTS
 from bot.core.timeline import render_timeline
+from bot.core.timeline_image import render_png
 
 from .conftest import LAG_LIMIT, LagProbe, MakeRunner, collect, lines
 from .hostile import (
@@ -169,3 +171,58 @@ async def test_every_finished_field_is_typed(runner: Runner) -> None:
     _, done = await collect(runner.run(fd3({"k": "exit", "status": "0"}) + "raise ValueError('real')\n"))
     assert isinstance(done, Finished) and done.status == Status.ERROR
     assert done.error == "ValueError: real" and isinstance(done.elapsed, float) and done.exit_code == 1
+
+
+# Run segments are the program's account too: forged batches past the cap, impossible times, malformed fields.
+FORGED_RUNS = """\
+import array, base64, json, os, time
+
+def send(message):
+    os.write(3, (json.dumps(message) + "\\n").encode())
+
+def segments(values):
+    send({"k": "seg", "b": base64.b64encode(array.array("d", values).tobytes()).decode()})
+
+t = time.perf_counter()
+segments([7.0, t, 1e300, 1e300, 3.0])                        # from now until forever
+segments([float("nan"), t, t, 0.0, 1.0, -1.0, t, t, 0.0, 1.0, 7.5, t, t, 0.0, 1.0])  # not task ids
+segments([7.0, t, t - 5, 0.0, 1.0, 7.0, t, t, 0.0, float("inf")])  # ends before it starts; an infinite line
+send({"k": "seg", "b": "!!! not base64"})
+send({"k": "seg", "b": base64.b64encode(b"1234567").decode()})  # not whole float64s
+send({"k": "seg", "b": "A" * 200000})                         # more than a batch can be
+send({"k": "seg", "b": 5})
+send({"k": "park", "p": [1, 2]})
+send({"k": "park", "p": [1, 2, 3.5, 1, 2, 10**30]})
+send({"k": "park", "p": [7, 3, 10**15]})                      # since the far future
+for _ in range(60):                                           # 24,000 segments: past the cap
+    segments([7.0, t, t + 0.001, 0.0005, 3.0] * 400)
+send({"k": "capped", "t": 1e300, "n": "all"})
+print("done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_forged_run_segments_are_capped_clamped_and_typed(
+    make_runner: MakeRunner, lag: LagProbe, caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    runner = await hostile_runner(make_runner, mode)
+    caplog.set_level(logging.WARNING, logger="bot.core.runner")
+    events, done = await collect(runner.run(FORGED_RUNS))
+    assert lag.worst < LAG_LIMIT  # (before the drawing below, which runs in this loop on purpose)
+    assert done.status == Status.OK and [o.text for o in lines(events)] == ["done"]
+    assert done.timings_trusted is False
+    record = RunRecord.from_events(events)
+    assert len(record.segments) == MAX_SEGMENTS
+    assert len([e for e in events if isinstance(e, RunsCapped)]) == 1
+    for segment in record.segments:
+        assert segment.task_id == 7 and segment.wait_line in (3, None)
+        assert 0 <= segment.start <= segment.end <= done.elapsed and 0 <= segment.busy <= segment.end - segment.start
+    assert all(0 <= p.t <= done.elapsed for p in record.parked) and [p.line for p in record.parked] == [3]
+    ours = [r for r in caplog.records if r.name.startswith("bot.core.runner") and "run " in r.getMessage()]
+    assert 0 < len(ours) <= 8  # a few, then one "not logging them"
+    start = time.perf_counter()
+    drawing = render_timeline(record, width=56)
+    png = render_png(record)
+    assert time.perf_counter() - start < 2.0  # O(what it draws), 20,000 forged segments or not
+    assert png is None and drawing == ""  # forged segments of a task it never created draw nothing
+    await assert_next_run_works(runner)

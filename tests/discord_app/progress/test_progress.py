@@ -8,9 +8,10 @@ import time
 
 from PIL import Image
 
+from bot.core.fonts import font_path
 from bot.core.review.cards import Outcome
 from bot.core.storage import AnswerRow, RunRecordRow
-from bot.discord_app.progress.card import SIZE, font_path
+from bot.discord_app.progress.card import SIZE
 
 
 async def test_progress_and_leaderboard_show_the_stored_numbers(quiz_env):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 
+from PIL import Image
+
+from bot.core.timeline_image import HATCH, RUNNING, WIDTH
 from tests.discord_app.env import is_final
 
 
@@ -20,7 +24,11 @@ async def test_run_streams_one_message_with_times_and_summary(make_env):
         assert float(times[1][0]) - float(times[0][0]) >= 0.15  # the 0.2 s sleep shows between the lines
         assert "✅ finished in" in content
         assert "Output as expected ✅" in content and "> one sleep of 0.2 s" in content
-        assert not msg.ephemeral and not msg.attachments
+        assert not msg.ephemeral and [a.filename for a in msg.attachments] == ["run-timeline.png"]  # no output.txt
+        image = Image.open(io.BytesIO(msg.attachments[0].data))  # the bytes the bot uploaded, multipart
+        assert image.format == "PNG" and image.width == WIDTH
+        colours = {colour for _, colour in image.convert("RGB").getcolors(1 << 16) or []}
+        assert {RUNNING, HATCH} <= colours  # main ran, then waited in its sleep
         assert msg.allowed_mentions == {"parse": []}
         # exactly one message for the run: nothing else was posted in the channel
         assert [m.id for m in env.fd.messages() if not m.ephemeral] == [msg.id]

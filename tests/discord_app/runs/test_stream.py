@@ -125,5 +125,7 @@ async def test_expired_interaction_continues_in_a_channel_message(make_env):
         )
         fallback = next(m for m in env.fd.messages() if is_final(m) and m.id != ix.original.id)
         assert not fallback.ephemeral and "continued here" in fallback.content
+        assert [a.filename for a in fallback.attachments] == ["run-timeline.png"]  # a create carries it too
+        assert fallback.attachments[0].data.startswith(b"\x89PNG")
         assert _numbers(fallback.content) == list(range(20))
         assert fallback.allowed_mentions == {"parse": []}
