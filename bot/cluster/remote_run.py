@@ -19,13 +19,16 @@ from typing import Any
 
 from bot.core.events import Event, Finished, Output, Queued, Started, Status
 from bot.core.runner.limits import RunnerLimits
+from bot.core.runner.process import MAX_BLOCKS, MAX_EVENT_BYTES, MAX_SEGMENTS, MAX_TASK_EVENTS
 from bot.core.wire import BadEvent, EventReader
 
 log = logging.getLogger(__name__)
 
-MAX_ENTRY = 256 * 1024  # bytes of one event as JSON; an output line is capped far below this by the node's runner
-EXTRA_EVENTS = 6_000  # events beyond the output lines (task events, loop-blocked reports, Started, Finished)
-EXTRA_BYTES = 4 * 1024 * 1024  # bytes beyond the output bytes (task names, errors, tracebacks, JSON framing)
+MAX_ENTRY = 1024 * 1024  # bytes of one event as JSON (a batch of 400 run segments is ~45 KB; a line far less)
+# Beyond the output lines and bytes, what a run may send at most: the runner's own caps on task events, loop-blocked
+# reports and run segments (one event each at worst), their bytes as JSON, and room for the rest.
+EXTRA_EVENTS = MAX_TASK_EVENTS + MAX_BLOCKS + MAX_SEGMENTS + 1_000
+EXTRA_BYTES = 2 * MAX_EVENT_BYTES + 150 * MAX_SEGMENTS
 
 
 class RemoteRun:

@@ -4,7 +4,8 @@
 that came from elsewhere (a runner node, through Redis): it takes only what the event's dataclass declares,
 checks every field's type, bounds every string and number, and raises `BadEvent` for anything else.  It is
 generic over the `Event` union: an event type added to `events.py` (built from `str`, `int`, `float`, `bool`,
-`None`, `Literal` and `StrEnum` fields) is carried with no change here.
+`None`, `Literal` and `StrEnum` fields) is carried with no change here.  `TaskRuns` keeps its segments packed
+as bytes; its dict form lists them (`segments`), and they are read back one by one, each field checked.
 
 Times are checked to be finite and within `max_t` seconds; strings are clipped (`MAX_TEXT` for an output
 line, `MAX_LONG_TEXT` for a traceback, `MAX_SHORT_TEXT` otherwise) and made valid Unicode.
@@ -21,15 +22,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.core import events as events_module
-from bot.core.events import Event
+from bot.core.events import Event, RunSegment, TaskRuns
 from bot.core.runner.messages import clean_text
 
 MAX_TEXT = 64 * 1024  # characters of one output line (the runner's own line cap is below this)
 MAX_LONG_TEXT = 20_000  # characters of a traceback
 MAX_SHORT_TEXT = 2_000  # characters of any other string field (an error, a task name)
 LONG_FIELDS = frozenset({"traceback"})
+TIMES = frozenset({"t", "elapsed", "duration", "start", "end", "busy"})  # seconds within the run: bounded by max_t
 MAX_INT = 2**53
 MAX_FIELDS = 32  # an event dict with more keys than this is refused before looking at them
+MAX_SEGMENTS = 2_000  # run segments in one `task_runs` event (the runner sends at most 400 at a time)
 
 
 class BadEvent(ValueError):
@@ -102,7 +105,7 @@ def _field_check(name: str, hint: Any, max_t: float) -> Check:
 
         return integer
     if hint is float:
-        bound = max_t if name in {"t", "elapsed", "duration"} else float(MAX_INT)
+        bound = max_t if name in TIMES else float(MAX_INT)
 
         def real(value: Any, where: str) -> Any:
             if type(value) not in (int, float) or not math.isfinite(value) or not 0 <= value <= bound:
@@ -129,7 +132,11 @@ class EventReader:
         self.max_t = max_t
         self._classes = _event_classes()
         self._checks: dict[str, tuple[type, dict[str, Check], frozenset[str]]] = {}
+        segment_hints = typing.get_type_hints(RunSegment, vars(events_module))
+        self._segment = {name: _field_check(name, segment_hints[name], max_t) for name in RunSegment._fields}
         for kind, cls in self._classes.items():
+            if cls is TaskRuns:
+                continue  # read by `_task_runs`
             hints = typing.get_type_hints(cls, vars(events_module))
             fields = [f for f in dataclasses.fields(cls) if f.name != "type"]
             checks = {f.name: _field_check(f.name, hints[f.name], max_t) for f in fields}
@@ -146,6 +153,8 @@ class EventReader:
         if not isinstance(data, Mapping) or len(data) > MAX_FIELDS:
             raise BadEvent("an event is a JSON object with a few fields")
         kind = data.get("type")
+        if kind == "task_runs":
+            return self._task_runs(data)
         entry = self._checks.get(kind) if isinstance(kind, str) else None
         if entry is None:
             raise BadEvent(f"unknown event type {kind!r:.40}")
@@ -163,6 +172,20 @@ class EventReader:
             values[key] = check(value, f"{kind}.{key}")
         event: Event = cls(**values)
         return event
+
+    def _task_runs(self, data: Mapping[str, Any]) -> TaskRuns:
+        segments, t = data.get("segments"), data.get("t")
+        if not isinstance(segments, list) or len(segments) > MAX_SEGMENTS:
+            raise BadEvent(f"task_runs.segments: expected a list of at most {MAX_SEGMENTS}")
+        time_check = self._segment["start"]
+        read: list[RunSegment] = []
+        for index, segment in enumerate(segments):
+            if not isinstance(segment, Mapping) or not {"task_id", "start", "end", "busy"} <= segment.keys():
+                raise BadEvent(f"task_runs.segments[{index}]: expected task_id, start, end, busy")
+            where = f"task_runs.segments[{index}]"
+            values = {name: check(segment.get(name), f"{where}.{name}") for name, check in self._segment.items()}
+            read.append(RunSegment(**values))
+        return TaskRuns.of(read, time_check(t, "task_runs.t"))
 
 
 def event_from_dict(data: Any, *, max_t: float = 3600.0) -> Event:

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from bot.cluster.keys import GROUP, Keys
 from bot.cluster.remote import RemoteRunner
+from bot.cluster.remote_run import EXTRA_BYTES
 from bot.cluster.request import RunRequest
 from bot.cluster.scripts import Scripts
 from bot.cluster.streams import entries
@@ -125,11 +126,15 @@ async def test_a_lying_node_gets_its_run_ended(redis, keys, script, reason) -> N
 
 
 async def test_a_flooding_node_is_cut_off_at_the_runs_budget(redis, keys) -> None:
-    flood = [STARTED] + [{**LINE, "text": f"line {i}"} for i in range(6_100)]
-    record, _ = await run_against(redis, keys, flood, limits={"output_lines": 10})
+    """More bytes than a run may send (its output bytes twice, plus the runner's caps on everything else): the
+    bot stops reading that run where the budget ends, whatever the node goes on sending."""
+    line = "x" * 60_000
+    budget = 2 * 16_384 + EXTRA_BYTES
+    flood = [STARTED] + [{**LINE, "text": line} for _ in range(budget // 60_000 + 20)]
+    record, _ = await run_against(redis, keys, flood, limits={"output_bytes": 16_384})
     assert record.finished is not None and record.finished.status == Status.KILLED
     assert "more than one run may" in (record.finished.error or "")
-    assert len(record.lines) < 10 + 6_000  # the budget: output lines + the other events' allowance
+    assert sum(len(r.text) for r in record.lines) <= budget
 
 
 async def test_unknown_types_are_skipped_and_nothing_counts_after_the_end(redis, keys) -> None:

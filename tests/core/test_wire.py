@@ -9,7 +9,21 @@ import typing
 
 import pytest
 
-from bot.core.events import Event, Finished, LoopBlocked, Output, Queued, Started, Status, TaskEvent, event_to_dict
+from bot.core.events import (
+    Event,
+    Finished,
+    LoopBlocked,
+    Output,
+    Queued,
+    RunsCapped,
+    RunSegment,
+    Started,
+    Status,
+    TaskEvent,
+    TaskParked,
+    TaskRuns,
+    event_to_dict,
+)
 from bot.core.wire import MAX_SHORT_TEXT, MAX_TEXT, BadEvent, EventReader, event_from_dict
 
 EVERY_KIND = [
@@ -23,6 +37,11 @@ EVERY_KIND = [
     LoopBlocked(0.2, 0.5),
     Finished(Status.TIMEOUT, 10.0, exit_code=None, error="deadline", traceback="Traceback ...", timings_trusted=False),
     Finished(Status.OK, 1.007, exit_code=0),
+    TaskRuns.of([RunSegment(1, 0.0, 0.004, 0.003), RunSegment(2, 0.5, 0.5012, 0.001, wait_line=7)], 0.5012),
+    TaskRuns.of([], 0.25),
+    TaskParked(3, 12, 0.75),
+    TaskParked(4, None, 1.0),
+    RunsCapped(20_000, 9.5),
 ]
 
 
@@ -59,6 +78,12 @@ def test_every_event_type_of_the_union_is_readable() -> None:
         ({"type": "task", "name": "t", "event": "created", "t": 0.0, "task_id": True}, "integer"),
         ({"type": "loop_blocked", "duration": math.inf, "t": 0.0}, "number from 0"),
         ({"type": "started", **{f"k{i}": i for i in range(40)}}, "a few fields"),
+        ({"type": "task_runs", "segments": "abc", "t": 0.1}, "a list"),
+        ({"type": "task_runs", "segments": [{"task_id": 1, "start": 0}], "t": 0.1}, "expected task_id, start"),
+        ({"type": "task_runs", "segments": [dict(task_id=1, start=0, end=1e9, busy=0)], "t": 0.1}, "number from 0"),
+        ({"type": "task_runs", "segments": [dict(task_id="1", start=0, end=1, busy=0)], "t": 0.1}, "integer"),
+        ({"type": "task_runs", "segments": [], "t": -5}, "number from 0"),
+        ({"type": "task_runs", "segments": [dict(task_id=1, start=0, end=0, busy=0)] * 2001, "t": 0}, "at most"),
     ],
 )
 def test_what_is_refused(data, problem) -> None:
