@@ -64,6 +64,11 @@ async def test_each_process_keeps_its_guilds_quizzes(tmp_path: Path) -> None:
             assert first[0].synced is True and first[1].synced is None  # only shard 0's process syncs commands
             start = await fd.slash(alice, "quiz", {"lesson": "tasks", "count": 1}, channel=other.id)
             assert start.original is not None and "Quiz: Two tasks" in start.original.content
+
+            def asked() -> bool:
+                return any("question 1/" in m.content for m in fd.messages(other.id))
+
+            await fd.wait_until(asked, 20)  # the quiz is under way (and saved) before both processes stop
             assert len(away.get_cog("Quiz").quizzes.live) == 1 and not home.get_cog("Quiz").quizzes.live
         async with bots() as second:  # a restart of both processes over the same database
             home, away = second[fd.shard_of(fd.guild)], second[fd.shard_of(other.guild_id)]
